@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared by all Check test programs. */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <stdbool.h>
+
+#include <check.h>
+#include <kvmcore/log.h>
+
+/* Each test program defines these two. */
+Suite *test_suite(void);
+extern const bool test_needs_kvm;
+
+/*
+ * A logger that keeps every message, so that tests can assert that an
+ * error was reported, once, naming the right thing.
+ */
+struct log_capture {
+    char text[8192];
+    unsigned count;
+    struct kc_logger logger;
+};
+
+void log_capture_init(struct log_capture *c);
+/* True if some captured message contains every one of the given strings. */
+bool log_has(const struct log_capture *c, const char *needle);
+
+#endif
