@@ -95,6 +95,7 @@ struct kc_vm {
     struct kc_logger log;
     int fd;
     bool irqchip;
+    bool pit;
     int kick_signal;
     struct kc_mem *mem;
     struct kc_bus *pio;

@@ -249,3 +249,60 @@ int kc_vm_ioeventfd_remove(struct kc_vm *vm, const struct kc_ioeventfd *ev)
 {
     return ioeventfd(vm, ev, false);
 }
+
+static int irqchip_ioctl(struct kc_vm *vm, unsigned long req, const char *name,
+                         struct kvm_irqchip *chip, unsigned id)
+{
+    int ret;
+
+    chip->chip_id = id;
+    ret = kci_ioctl(vm->fd, req, chip);
+    if (ret < 0)
+        KCI_ERR(&vm->log, "%s chip %u: %s", name, id, strerror(-ret));
+    return ret;
+}
+
+int kc_vm_get_irqchip_state(struct kc_vm *vm, struct kc_irqchip_state *st)
+{
+    int ret = need_irqchip(vm, "saving interrupt controller state");
+
+    memset(st, 0, sizeof(*st));
+    if (ret == 0)
+        ret = irqchip_ioctl(vm, KVM_GET_IRQCHIP, "KVM_GET_IRQCHIP", &st->pic_master,
+                            KVM_IRQCHIP_PIC_MASTER);
+    if (ret == 0)
+        ret = irqchip_ioctl(vm, KVM_GET_IRQCHIP, "KVM_GET_IRQCHIP", &st->pic_slave,
+                            KVM_IRQCHIP_PIC_SLAVE);
+    if (ret == 0)
+        ret =
+            irqchip_ioctl(vm, KVM_GET_IRQCHIP, "KVM_GET_IRQCHIP", &st->ioapic, KVM_IRQCHIP_IOAPIC);
+    if (ret == 0 && vm->pit) {
+        ret = kci_ioctl(vm->fd, KVM_GET_PIT2, &st->pit);
+        if (ret < 0)
+            KCI_ERR(&vm->log, "KVM_GET_PIT2: %s", strerror(-ret));
+        st->has_pit = ret == 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+int kc_vm_set_irqchip_state(struct kc_vm *vm, const struct kc_irqchip_state *st)
+{
+    struct kc_irqchip_state copy = *st;
+    int ret = need_irqchip(vm, "restoring interrupt controller state");
+
+    if (ret == 0)
+        ret = irqchip_ioctl(vm, KVM_SET_IRQCHIP, "KVM_SET_IRQCHIP", &copy.pic_master,
+                            KVM_IRQCHIP_PIC_MASTER);
+    if (ret == 0)
+        ret = irqchip_ioctl(vm, KVM_SET_IRQCHIP, "KVM_SET_IRQCHIP", &copy.pic_slave,
+                            KVM_IRQCHIP_PIC_SLAVE);
+    if (ret == 0)
+        ret =
+            irqchip_ioctl(vm, KVM_SET_IRQCHIP, "KVM_SET_IRQCHIP", &copy.ioapic, KVM_IRQCHIP_IOAPIC);
+    if (ret == 0 && st->has_pit && vm->pit) {
+        ret = kci_ioctl(vm->fd, KVM_SET_PIT2, &copy.pit);
+        if (ret < 0)
+            KCI_ERR(&vm->log, "KVM_SET_PIT2: %s", strerror(-ret));
+    }
+    return ret < 0 ? ret : 0;
+}

@@ -199,6 +199,37 @@ int kc_kvm_max_vcpus(const struct kc_kvm *kvm)
     return n > 0 ? n : kc_kvm_nr_vcpus(kvm);
 }
 
+int kc_kvm_msr_index_list(const struct kc_kvm *kvm, uint32_t *out, unsigned max)
+{
+    struct kvm_msr_list probe = { .nmsrs = 0 };
+    struct kvm_msr_list *list;
+    unsigned n;
+    int ret;
+
+    /* The first call fails with E2BIG and says how many there are. */
+    ret = kci_ioctl(kvm->fd, KVM_GET_MSR_INDEX_LIST, &probe);
+    if (ret < 0 && ret != -E2BIG) {
+        KCI_ERR(&kvm->log, "KVM_GET_MSR_INDEX_LIST: %s", strerror(-ret));
+        return ret;
+    }
+    list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
+    if (!list) {
+        KCI_ERR(&kvm->log, "KVM_GET_MSR_INDEX_LIST: out of memory");
+        return -ENOMEM;
+    }
+    list->nmsrs = probe.nmsrs;
+    ret = kci_ioctl(kvm->fd, KVM_GET_MSR_INDEX_LIST, list);
+    if (ret < 0) {
+        KCI_ERR(&kvm->log, "KVM_GET_MSR_INDEX_LIST: %s", strerror(-ret));
+        free(list);
+        return ret;
+    }
+    n = list->nmsrs < max ? list->nmsrs : max;
+    memcpy(out, list->indices, n * sizeof(*out));
+    free(list);
+    return (int)n;
+}
+
 const struct kc_logger *kc_kvm_logger(const struct kc_kvm *kvm)
 {
     return &kvm->log;

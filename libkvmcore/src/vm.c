@@ -89,6 +89,7 @@ static int vm_setup_x86(struct kc_vm *vm, const struct kc_vm_config *cfg)
             KCI_ERR(&vm->log, "KVM_CREATE_PIT2: %s", strerror(-ret));
             return ret;
         }
+        vm->pit = true;
     }
     return 0;
 }

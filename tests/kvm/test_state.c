@@ -211,6 +211,50 @@ START_TEST(unemulated_instruction_stops_the_vcpu)
 }
 END_TEST
 
+START_TEST(msr_list_and_irqchip_state)
+{
+    struct kt_vm *t = kt_vm_new(1, NULL);
+    struct kc_irqchip_state st, back;
+    uint32_t msrs[1024];
+    int n = kc_kvm_msr_index_list(t->kvm, msrs, 1024);
+    bool sysenter = false;
+
+    ck_assert_msg(n > 10, "%d MSRs listed: %s", n, t->log.text);
+    for (int i = 0; i < n; i++)
+        sysenter |= msrs[i] == MSR_IA32_SYSENTER_CS;
+    ck_assert_msg(sysenter, "SYSENTER_CS is not in KVM's MSR list");
+    /* A short buffer gets the first entries, not an error. */
+    ck_assert_int_eq(kc_kvm_msr_index_list(t->kvm, msrs, 3), 3);
+
+    ck_assert_int_eq(kc_vm_get_irqchip_state(t->vm, &st), 0);
+    ck_assert(st.has_pit);
+    /* Route IOAPIC pin 5 somewhere, mask-free, and read it back. */
+    st.ioapic.chip.ioapic.redirtbl[5].bits = 0x0000000000000035ull;
+    st.pic_master.chip.pic.imr = 0xfb;
+    ck_assert_int_eq(kc_vm_set_irqchip_state(t->vm, &st), 0);
+    ck_assert_int_eq(kc_vm_get_irqchip_state(t->vm, &back), 0);
+    ck_assert_uint_eq(back.ioapic.chip.ioapic.redirtbl[5].bits, 0x35);
+    ck_assert_uint_eq(back.pic_master.chip.pic.imr, 0xfb);
+    kt_vm_free(t);
+}
+END_TEST
+
+START_TEST(irqchip_state_needs_irqchip)
+{
+    struct kc_vm_config cfg;
+    struct kt_vm *t;
+    struct kc_irqchip_state st;
+
+    kc_vm_config_init(&cfg);
+    cfg.irqchip = cfg.pit = false;
+    t = kt_vm_new(1, &cfg);
+    ck_assert_int_eq(kc_vm_get_irqchip_state(t->vm, &st), -ENODEV);
+    ck_assert_msg(log_has(&t->log, "saving interrupt controller state needs the in-kernel irqchip"),
+                  "%s", t->log.text);
+    kt_vm_free(t);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("kvm-state");
@@ -223,6 +267,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, cpuid_table_reaches_the_vcpu);
     tcase_add_test(tc, internal_error_is_reported_with_rip);
     tcase_add_test(tc, unemulated_instruction_stops_the_vcpu);
+    tcase_add_test(tc, msr_list_and_irqchip_state);
+    tcase_add_test(tc, irqchip_state_needs_irqchip);
     suite_add_tcase(s, tc);
     return s;
 }

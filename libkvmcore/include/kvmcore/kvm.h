@@ -51,6 +51,13 @@ int kc_kvm_check_cap(const struct kc_kvm *kvm, long cap);
 int kc_kvm_nr_vcpus(const struct kc_kvm *kvm);
 int kc_kvm_max_vcpus(const struct kc_kvm *kvm);
 
+/*
+ * The MSRs KVM saves and restores for a vCPU (KVM_GET_MSR_INDEX_LIST), for
+ * code that snapshots vCPU state. Returns how many indices it wrote to
+ * `out` (at most `max`), or -errno.
+ */
+int kc_kvm_msr_index_list(const struct kc_kvm *kvm, uint32_t *out, unsigned max);
+
 /* The logger given at open, for code layered on the library. */
 const struct kc_logger *kc_kvm_logger(const struct kc_kvm *kvm);
 

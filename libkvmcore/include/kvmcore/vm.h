@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/kvm.h>
+
 #include <kvmcore/bus.h>
 #include <kvmcore/kvm.h>
 #include <kvmcore/mem.h>
@@ -91,6 +93,20 @@ struct kc_ioeventfd {
 };
 int kc_vm_ioeventfd_add(struct kc_vm *vm, const struct kc_ioeventfd *ev);
 int kc_vm_ioeventfd_remove(struct kc_vm *vm, const struct kc_ioeventfd *ev);
+
+/*
+ * The in-kernel PIC, IOAPIC and PIT state, to return a machine to a known
+ * state (reset) or to save it. Needs the irqchip (and, for the PIT, pit).
+ */
+struct kc_irqchip_state {
+    struct kvm_irqchip pic_master;
+    struct kvm_irqchip pic_slave;
+    struct kvm_irqchip ioapic;
+    struct kvm_pit_state2 pit;
+    bool has_pit;
+};
+int kc_vm_get_irqchip_state(struct kc_vm *vm, struct kc_irqchip_state *st);
+int kc_vm_set_irqchip_state(struct kc_vm *vm, const struct kc_irqchip_state *st);
 
 /* ---- dirty page logging ---- */
 
