@@ -21,6 +21,14 @@
 
 #include "internal.h"
 
+/* The vCPU whose loop runs on this thread (kc_vcpu_self()). */
+static __thread struct kc_vcpu *self_vcpu;
+
+struct kc_vcpu *kc_vcpu_self(void)
+{
+    return self_vcpu;
+}
+
 /* Called with vm->run_lock held, or on the vCPU's own thread. */
 static void kick_locked(struct kc_vcpu *vcpu)
 {
@@ -106,8 +114,10 @@ static bool handle_requests(struct kc_vcpu *vcpu)
 static int loop_body(struct kc_vcpu *vcpu, kc_exit_fn fn, void *opaque, struct kc_exit *last)
 {
     struct kc_exit exit;
+    struct kc_vcpu *outer = self_vcpu;
     int result;
 
+    self_vcpu = vcpu;
     for (;;) {
         if (atomic_load(&vcpu->requests) && handle_requests(vcpu)) {
             memset(&exit, 0, sizeof(exit));
@@ -125,6 +135,7 @@ static int loop_body(struct kc_vcpu *vcpu, kc_exit_fn fn, void *opaque, struct k
             break;
         }
     }
+    self_vcpu = outer;
     if (last)
         *last = exit;
     return result;

@@ -172,6 +172,7 @@ struct self_calls {
     struct kt_vm *t;
     int pause_ret, stop_ret;
     unsigned writes;
+    struct kc_vcpu *self;
 };
 
 static void self_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
@@ -182,6 +183,7 @@ static void self_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
     (void)value;
     (void)size;
     if (s->writes++ == 0) {
+        s->self = kc_vcpu_self();
         s->pause_ret = kc_vm_pause(s->t->vm);
         s->stop_ret = kc_vm_stop(s->t->vm);
         kc_vcpu_request_stop(s->t->vcpu[0]);
@@ -193,13 +195,15 @@ static const struct kc_io_ops self_ops = { .write = self_write };
 START_TEST(vcpu_thread_calls)
 {
     struct kt_vm *t = kt_vm_new(1, NULL);
-    struct self_calls s = { t, 1, 1, 0 };
+    struct self_calls s = { t, 1, 1, 0, NULL };
 
     ck_assert_int_eq(kc_bus_register(kc_vm_pio_bus(t->vm), 0x600, 16, &self_ops, &s, "self"), 0);
     kt_boot(t, "io64", KT_LONG);
     /* The handler's own stop request ends the loop before the guest's exit. */
     ck_assert_int_eq(kt_run(t, 0, KT_TIMEOUT_S), KC_LOOP_STOPPED);
     ck_assert(!t->timed_out);
+    ck_assert_ptr_eq(s.self, t->vcpu[0]);
+    ck_assert_ptr_null(kc_vcpu_self()); /* this thread runs no loop now */
     ck_assert_int_eq(s.pause_ret, -EDEADLK);
     ck_assert_int_eq(s.stop_ret, -EDEADLK);
     ck_assert_uint_eq(s.writes, 1);

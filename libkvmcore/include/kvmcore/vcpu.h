@@ -120,6 +120,13 @@ void kc_vcpu_request_stop(struct kc_vcpu *vcpu);
 /* Forces the vCPU out of KVM_RUN once (the run returns KC_EXIT_INTR). */
 void kc_vcpu_kick(struct kc_vcpu *vcpu);
 
+/*
+ * The vCPU whose kc_vcpu_loop() runs on the calling thread, or NULL: lets a
+ * device handler act on the vCPU that made the access (stop it at once on
+ * a power-off write, say). Thread-local, so it holds for any number of VMs.
+ */
+struct kc_vcpu *kc_vcpu_self(void);
+
 #ifdef __cplusplus
 }
 #endif
