@@ -94,8 +94,9 @@ struct kc_vm {
     struct kc_kvm *kvm;
     struct kc_logger log;
     int fd;
-    bool irqchip;
-    bool pit;
+    bool irqchip;         /* wanted (the config) */
+    bool pit;             /* wanted */
+    bool irqchip_created; /* both created (kci_vm_realize_irqchip) */
     int kick_signal;
     struct kc_mem *mem;
     struct kc_bus *pio;
@@ -115,6 +116,9 @@ struct kc_vm {
     unsigned cap_vcpus;
     struct kc_vcpu **vcpus;
 };
+
+/* Creates the configured irqchip and PIT if not done yet (vm.c). */
+int kci_vm_realize_irqchip(struct kc_vm *vm);
 
 /* (Re)programs the KVM slot of a region (vm.c); present == false deletes it. */
 int kci_vm_set_slot(struct kc_vm *vm, struct kc_region *r, bool present);

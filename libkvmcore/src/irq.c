@@ -14,7 +14,7 @@ static int need_irqchip(struct kc_vm *vm, const char *what)
         KCI_ERR(&vm->log, "%s needs the in-kernel irqchip", what);
         return -ENODEV;
     }
-    return 0;
+    return kci_vm_realize_irqchip(vm);
 }
 
 int kc_vm_irq_line(struct kc_vm *vm, unsigned gsi, int level)

@@ -42,6 +42,8 @@ struct kc_vcpu *kc_vcpu_create(struct kc_vm *vm, unsigned id)
         KCI_ERR(&vm->log, "vCPU %u: this host allows vCPU ids below %d", id, max);
         return NULL;
     }
+    if (kci_vm_realize_irqchip(vm) < 0)
+        return NULL;
     vcpu = calloc(1, sizeof(*vcpu));
     if (!vcpu) {
         KCI_ERR(&vm->log, "vCPU %u: out of memory", id);

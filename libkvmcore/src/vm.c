@@ -69,29 +69,49 @@ static int vm_setup_x86(struct kc_vm *vm, const struct kc_vm_config *cfg)
                 strerror(-ret));
         return ret;
     }
-    if (cfg->irqchip) {
-        ret = kci_ioctl(vm->fd, KVM_CREATE_IRQCHIP, NULL);
-        if (ret < 0) {
-            KCI_ERR(&vm->log, "KVM_CREATE_IRQCHIP: %s", strerror(-ret));
-            return ret;
-        }
-        vm->irqchip = true;
+    if (cfg->pit && !cfg->irqchip) {
+        KCI_ERR(&vm->log, "the in-kernel PIT needs the in-kernel irqchip");
+        return -EINVAL;
     }
-    if (cfg->pit) {
-        struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+    /* Created later, by kci_vm_realize_irqchip(): see there. */
+    vm->irqchip = cfg->irqchip;
+    vm->pit = cfg->pit;
+    return 0;
+}
 
-        if (!cfg->irqchip) {
-            KCI_ERR(&vm->log, "the in-kernel PIT needs the in-kernel irqchip");
-            return -EINVAL;
-        }
+/*
+ * The in-kernel PIC/IOAPIC/LAPIC and PIT are created when they are first
+ * needed: at the first vCPU (KVM wants them before any vCPU) or the first
+ * interrupt call. RAM added before that is registered cheaply: on some
+ * hosts (this project's nested KVM among them) every memory-slot change
+ * made once an irqchip exists waits for an expedited RCU grace period,
+ * several milliseconds, against microseconds before. Callers that add
+ * their RAM first, as a VMM does, get that for free.
+ */
+int kci_vm_realize_irqchip(struct kc_vm *vm)
+{
+    struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+    int ret = 0;
+
+    pthread_mutex_lock(&vm->lock);
+    if (!vm->irqchip || vm->irqchip_created)
+        goto out;
+    ret = kci_ioctl(vm->fd, KVM_CREATE_IRQCHIP, NULL);
+    if (ret < 0) {
+        KCI_ERR(&vm->log, "KVM_CREATE_IRQCHIP: %s", strerror(-ret));
+        goto out;
+    }
+    if (vm->pit) {
         ret = kci_ioctl(vm->fd, KVM_CREATE_PIT2, &pit);
         if (ret < 0) {
             KCI_ERR(&vm->log, "KVM_CREATE_PIT2: %s", strerror(-ret));
-            return ret;
+            goto out;
         }
-        vm->pit = true;
     }
-    return 0;
+    vm->irqchip_created = true;
+out:
+    pthread_mutex_unlock(&vm->lock);
+    return ret < 0 ? ret : 0;
 }
 
 struct kc_vm *kc_vm_create(struct kc_kvm *kvm, const struct kc_vm_config *cfg)

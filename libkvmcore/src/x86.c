@@ -120,10 +120,15 @@ static int setup_flat(struct kc_vcpu *vcpu, uint64_t gdt_gpa, uint64_t entry, bo
     flat_segment(&s.cs, lm ? KC_X86_SEL_CODE64 : KC_X86_SEL_CODE32, 0xb, lm);
     flat_segment(&s.ds, KC_X86_SEL_DATA, 0x3, false);
     s.es = s.fs = s.gs = s.ss = s.ds;
-    s.cr0 = (s.cr0 & ~(CR0_CD | CR0_NW)) | CR0_PE | CR0_ET;
+    /* Whatever mode the vCPU was in before, this is the whole of the new
+     * one: no paging, no PAE, no long mode unless asked for. */
+    s.cr0 = (s.cr0 & ~(CR0_CD | CR0_NW | CR0_PG)) | CR0_PE | CR0_ET;
+    s.cr4 = 0;
+    s.cr3 = 0;
+    s.efer &= ~(EFER_LME | EFER_LMA);
     if (lm) {
         s.cr3 = cr3;
-        s.cr4 |= CR4_PAE;
+        s.cr4 = CR4_PAE;
         s.efer |= EFER_LME | EFER_LMA;
         s.cr0 |= CR0_PG;
     }

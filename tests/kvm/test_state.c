@@ -61,6 +61,30 @@ START_TEST(registers_round_trip)
 }
 END_TEST
 
+/* Protected mode after long mode: paging, PAE and long mode all off. */
+START_TEST(protected_mode_after_long_mode)
+{
+    struct kt_vm *t = kt_vm_new(1, NULL);
+    struct kvm_sregs s;
+
+    kt_setup(t, 0, KT_LONG);
+    kt_setup(t, 0, KT_PROTECTED);
+    ck_assert_int_eq(kc_vcpu_get_sregs(t->vcpu[0], &s), 0);
+    ck_assert_uint_eq(s.cr0 & (1ull << 31), 0);
+    ck_assert_uint_eq(s.cr0 & 1, 1);
+    ck_assert_uint_eq(s.cr4, 0);
+    ck_assert_uint_eq(s.efer & ((1u << 8) | (1u << 10)), 0);
+    ck_assert_uint_eq(s.cs.selector, KC_X86_SEL_CODE32);
+    ck_assert_uint_eq(s.cs.l, 0);
+    ck_assert_uint_eq(s.cs.db, 1);
+    /* And the protected-mode guest runs correctly from there. */
+    kt_boot(t, "io32", KT_PROTECTED);
+    ck_assert_int_eq(kt_run(t, 0, KT_TIMEOUT_S), KC_LOOP_EXIT);
+    ck_assert_int_eq(t->exit_code[0], 0);
+    kt_vm_free(t);
+}
+END_TEST
+
 START_TEST(msrs_and_more)
 {
     struct kt_vm *t = kt_vm_new(1, NULL);
@@ -262,6 +286,7 @@ Suite *test_suite(void)
 
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, registers_round_trip);
+    tcase_add_test(tc, protected_mode_after_long_mode);
     tcase_add_test(tc, msrs_and_more);
     tcase_add_test(tc, translate_through_guest_page_tables);
     tcase_add_test(tc, cpuid_table_reaches_the_vcpu);

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Fails if any C source or header of the library, the tests or the
-# benchmarks differs from what clang-format makes of it (.clang-format at
-# the source root). A missing clang-format is a failure, not a skip: a
-# check that silently does not run is worse than none.
+# Fails if any C source or header of the layers (libkvmcore, emulator,
+# mgmtd, tools), the tests or the benchmarks differs from what clang-format
+# makes of it (.clang-format at the source root). A missing clang-format is
+# a failure, not a skip: a check that silently does not run is worse than
+# none.
 # Usage: check-format.sh SOURCE_ROOT
 set -eu
 
@@ -17,7 +18,7 @@ if ! command -v clang-format >/dev/null 2>&1; then
 fi
 
 dirs=
-for d in libkvmcore tests bench; do
+for d in libkvmcore emulator mgmtd tools tests bench; do
     [ -d "$d" ] && dirs="$dirs $d"
 done
 

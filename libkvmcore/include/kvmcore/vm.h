@@ -22,7 +22,10 @@ extern "C" {
 #endif
 
 struct kc_vm_config {
-    /* In-kernel PIC, IOAPIC and LAPICs (KVM_CREATE_IRQCHIP). Default on. */
+    /* In-kernel PIC, IOAPIC and LAPICs (KVM_CREATE_IRQCHIP). Default on.
+     * Created with the first vCPU or interrupt call, after the RAM added
+     * until then: memory-slot changes once it exists can cost milliseconds
+     * each on some hosts, so add RAM first. */
     bool irqchip;
     /* In-kernel i8254 PIT; needs irqchip. Default on. */
     bool pit;
