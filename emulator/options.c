@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kvmemu's command line: every value checked before anything starts. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+
+#define USAGE_TEXT                                                                                 \
+    "usage: kvmemu [options] (--kernel PATH | --firmware PATH | --flat PATH[,...])\n"              \
+    "\n"                                                                                           \
+    "Runs one virtual machine on KVM.\n"                                                           \
+    "\n"                                                                                           \
+    "Machine:\n"                                                                                   \
+    "  --name NAME              the VM's name ([A-Za-z0-9_.-], at most 64)\n"                      \
+    "  --memory SIZE            RAM, e.g. 512M, 2G; a plain number is MiB (default 128M)\n"        \
+    "  --smp N                  virtual CPUs, 1 to 255 (default 1)\n"                              \
+    "  --cpu host[,-FEAT,+FEAT] the host's CPU model with features removed or added,\n"            \
+    "                           by their /proc/cpuinfo names (e.g. host,-avx,-xsave)\n"            \
+    "  --no-acpi                no ACPI tables (an MP table describes the CPUs)\n"                 \
+    "\n"                                                                                           \
+    "Boot (one of):\n"                                                                             \
+    "  --kernel PATH            a Linux bzImage, a vmlinux with a PVH note, or a\n"                \
+    "                           multiboot ELF (kvm-unit-tests' .flat files)\n"                     \
+    "    --initrd PATH          an initrd (bzImage, PVH) or module (multiboot)\n"                  \
+    "    --append CMDLINE       the kernel command line\n"                                         \
+    "  --firmware PATH          a flat firmware image mapped below 4 GiB, entered at\n"            \
+    "                           the reset vector, as QEMU's -bios\n"                               \
+    "  --flat PATH[,addr=A][,entry=E][,mode=real|protected|long]\n"                                \
+    "                           a flat binary loaded at A (default 0x100000) and\n"                \
+    "                           entered at E (default A) in the given mode (long)\n"               \
+    "\n"                                                                                           \
+    "Devices and behaviour:\n"                                                                     \
+    "  --serial stdio|file:PATH|unix:PATH|pty|none\n"                                              \
+    "                           where COM1 goes (default stdio; in a terminal,\n"                  \
+    "                           Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A)\n"                  \
+    "  --debug-exit             a write of V to port 0xf4 ends kvmemu with status\n"               \
+    "                           (V << 1) | 1, as QEMU's isa-debug-exit\n"                          \
+    "  --on-reboot reset|exit   what a guest reset does (default reset)\n"                         \
+    "  --pidfile PATH           write the process id here (locked while running)\n"                \
+    "  --kvm-fd N               use this open /dev/kvm descriptor instead of opening it\n"         \
+    "  --trace-boot             print the boot timeline on exit\n"                                 \
+    "  -v, --verbose            more messages (twice: debug)\n"                                    \
+    "  -h, --help               this text\n"                                                       \
+    "      --version            the version\n"                                                     \
+    "\n"                                                                                           \
+    "Exit status: 0 after a guest power-off, (V << 1) | 1 after a debug-exit write of\n"           \
+    "V, 1 if the VM failed (the reason is printed), 2 for a bad command line.\n"
+
+void em_options_usage(FILE *f)
+{
+    fputs(USAGE_TEXT, f);
+}
+
+enum {
+    OPT_NAME = 256,
+    OPT_MEMORY,
+    OPT_SMP,
+    OPT_CPU,
+    OPT_NO_ACPI,
+    OPT_KERNEL,
+    OPT_INITRD,
+    OPT_APPEND,
+    OPT_FIRMWARE,
+    OPT_FLAT,
+    OPT_SERIAL,
+    OPT_DEBUG_EXIT,
+    OPT_ON_REBOOT,
+    OPT_PIDFILE,
+    OPT_KVM_FD,
+    OPT_TRACE_BOOT,
+    OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+    { "name", required_argument, NULL, OPT_NAME },
+    { "memory", required_argument, NULL, OPT_MEMORY },
+    { "smp", required_argument, NULL, OPT_SMP },
+    { "cpu", required_argument, NULL, OPT_CPU },
+    { "no-acpi", no_argument, NULL, OPT_NO_ACPI },
+    { "kernel", required_argument, NULL, OPT_KERNEL },
+    { "initrd", required_argument, NULL, OPT_INITRD },
+    { "append", required_argument, NULL, OPT_APPEND },
+    { "firmware", required_argument, NULL, OPT_FIRMWARE },
+    { "bios", required_argument, NULL, OPT_FIRMWARE },
+    { "flat", required_argument, NULL, OPT_FLAT },
+    { "serial", required_argument, NULL, OPT_SERIAL },
+    { "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
+    { "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
+    { "pidfile", required_argument, NULL, OPT_PIDFILE },
+    { "kvm-fd", required_argument, NULL, OPT_KVM_FD },
+    { "trace-boot", no_argument, NULL, OPT_TRACE_BOOT },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+/* One line, naming the option; the caller returns EM_EXIT_USAGE. */
+static int bad(FILE *err, const char *opt, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int bad(FILE *err, const char *opt, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(err, "kvmemu: --%s: ", opt);
+    va_start(ap, fmt);
+    vfprintf(err, fmt, ap);
+    va_end(ap);
+    fputc('\n', err);
+    return EM_EXIT_USAGE;
+}
+
+bool em_parse_size(const char *s, uint64_t *out)
+{
+    unsigned long long v;
+    unsigned shift = 20; /* a plain number is MiB, as in QEMU's -m */
+    char *end;
+
+    if (!s || !isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    switch (toupper((unsigned char)*end)) {
+    case '\0':
+        break;
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    case 'T':
+        shift = 40;
+        end++;
+        break;
+    case 'B':
+        shift = 0;
+        break;
+    default:
+        return false;
+    }
+    /* Accept "M", "MB", "MiB" alike: binary units, as QEMU has them. */
+    if (!strcmp(end, "iB") || !strcmp(end, "B") || !strcmp(end, "ib") || !strcmp(end, "b"))
+        end += strlen(end);
+    if (*end || v > (UINT64_MAX >> shift))
+        return false;
+    *out = (uint64_t)v << shift;
+    return true;
+}
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    errno = 0;
+    *out = strtoull(s, &end, 0);
+    return !errno && !*end && *out <= max;
+}
+
+static int parse_name(const char *v, struct em_config *cfg, FILE *err)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n > EM_NAME_MAX)
+        return bad(err, "name", "'%s' must have 1 to 64 characters", v);
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)v[i]) && !strchr("_.-", v[i]))
+            return bad(err, "name", "'%s' may only contain letters, digits, '_', '.' and '-'", v);
+    cfg->name = v;
+    return 0;
+}
+
+/* "host" or "host,-avx,+x2apic": feature names checked now, applied later. */
+static int parse_cpu(char *v, struct em_config *cfg, FILE *err)
+{
+    char *save = NULL, *tok = strtok_r(v, ",", &save);
+
+    if (!tok || strcmp(tok, "host") != 0)
+        return bad(err, "cpu", "'%s' is not a CPU model; the only model is 'host'", tok ? tok : "");
+    cfg->nr_cpu_changes = 0;
+    while ((tok = strtok_r(NULL, ",", &save))) {
+        const struct kc_cpu_feature *f;
+
+        if ((tok[0] != '+' && tok[0] != '-') || !tok[1])
+            return bad(err, "cpu", "'%s': write +FEATURE or -FEATURE", tok);
+        f = kc_cpu_feature_lookup(tok + 1);
+        if (!f)
+            return bad(err, "cpu", "unknown CPU feature '%s'", tok + 1);
+        if (cfg->nr_cpu_changes == EM_MAX_CPU_CHANGES)
+            return bad(err, "cpu", "too many feature changes at '%s'", tok);
+        cfg->cpu_changes[cfg->nr_cpu_changes++] = (struct kc_cpuid_change){ f, tok[0] == '+' };
+    }
+    return 0;
+}
+
+static int parse_serial(char *v, struct em_config *cfg, FILE *err)
+{
+    struct em_chardev_spec *s = &cfg->serial;
+
+    if (!strcmp(v, "stdio")) {
+        s->kind = EM_CHARDEV_STDIO;
+    } else if (!strcmp(v, "pty")) {
+        s->kind = EM_CHARDEV_PTY;
+    } else if (!strcmp(v, "none")) {
+        s->kind = EM_CHARDEV_NONE;
+    } else if (!strncmp(v, "file:", 5) && v[5]) {
+        s->kind = EM_CHARDEV_FILE;
+        s->path = v + 5;
+    } else if (!strncmp(v, "unix:", 5) && v[5]) {
+        s->kind = EM_CHARDEV_UNIX;
+        s->path = v + 5;
+        if (strlen(s->path) >= 108)
+            return bad(err, "serial", "unix socket path '%s' is longer than 107 bytes", s->path);
+    } else {
+        return bad(err, "serial", "'%s' is not stdio, file:PATH, unix:PATH, pty or none", v);
+    }
+    return 0;
+}
+
+/* PATH[,addr=A][,entry=E][,mode=real|protected|long] */
+static int parse_flat(char *v, struct em_config *cfg, FILE *err)
+{
+    char *save = NULL, *tok = strtok_r(v, ",", &save);
+    bool entry_set = false;
+    unsigned long long n;
+
+    if (!tok || !*tok)
+        return bad(err, "flat", "'%s' names no file", v);
+    cfg->flat.path = tok;
+    cfg->flat.addr = 0x100000;
+    cfg->flat.mode = EM_MODE_LONG;
+    while ((tok = strtok_r(NULL, ",", &save))) {
+        if (!strncmp(tok, "addr=", 5)) {
+            if (!parse_uint(tok + 5, UINT32_MAX, &n))
+                return bad(err, "flat", "'%s' is not an address below 4 GiB", tok + 5);
+            cfg->flat.addr = n;
+        } else if (!strncmp(tok, "entry=", 6)) {
+            if (!parse_uint(tok + 6, UINT32_MAX, &n))
+                return bad(err, "flat", "'%s' is not an address below 4 GiB", tok + 6);
+            cfg->flat.entry = n;
+            entry_set = true;
+        } else if (!strcmp(tok, "mode=real")) {
+            cfg->flat.mode = EM_MODE_REAL;
+        } else if (!strcmp(tok, "mode=protected")) {
+            cfg->flat.mode = EM_MODE_PROTECTED;
+        } else if (!strcmp(tok, "mode=long")) {
+            cfg->flat.mode = EM_MODE_LONG;
+        } else {
+            return bad(err, "flat", "unknown setting '%s' (addr=, entry=, mode=)", tok);
+        }
+    }
+    if (!entry_set)
+        cfg->flat.entry = cfg->flat.addr;
+    if (cfg->flat.mode == EM_MODE_REAL &&
+        (cfg->flat.addr % 16 || cfg->flat.addr >= 0xa0000 || cfg->flat.entry < cfg->flat.addr ||
+         cfg->flat.entry - cfg->flat.addr > 0xffff))
+        return bad(err, "flat", "%s",
+                   "a real-mode image needs a 16-byte aligned address below "
+                   "0xa0000, entered within its first 64 KiB");
+    return 0;
+}
+
+/* A file the VM will read: it must exist and be readable now, not later. */
+static int check_readable(FILE *err, const char *opt, const char *path)
+{
+    if (access(path, R_OK) != 0) {
+        fprintf(err, "kvmemu: --%s: %s: %s\n", opt, path, strerror(errno));
+        return EM_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int check_combination(struct em_config *cfg, FILE *err)
+{
+    int sources = !!cfg->kernel + !!cfg->firmware + !!cfg->flat.path;
+    int ret = 0;
+
+    if (sources == 0) {
+        fprintf(err, "kvmemu: nothing to boot: give --kernel, --firmware or --flat "
+                     "(see --help)\n");
+        return EM_EXIT_USAGE;
+    }
+    if (sources > 1) {
+        fprintf(err, "kvmemu: --kernel, --firmware and --flat exclude each other\n");
+        return EM_EXIT_USAGE;
+    }
+    if (!cfg->kernel && cfg->initrd)
+        return bad(err, "initrd", "%s", "needs --kernel");
+    if (!cfg->kernel && cfg->append)
+        return bad(err, "append", "%s", "needs --kernel");
+    if (cfg->kernel)
+        ret = check_readable(err, "kernel", cfg->kernel);
+    if (!ret && cfg->initrd)
+        ret = check_readable(err, "initrd", cfg->initrd);
+    if (!ret && cfg->firmware)
+        ret = check_readable(err, "firmware", cfg->firmware);
+    if (!ret && cfg->flat.path)
+        ret = check_readable(err, "flat", cfg->flat.path);
+    return ret;
+}
+
+static void defaults(struct em_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->name = "vm";
+    cfg->ram_size = 128ull << 20;
+    cfg->smp = 1;
+    cfg->serial.kind = EM_CHARDEV_STDIO;
+    cfg->on_reboot = EM_REBOOT_RESET;
+    cfg->kvm_fd = -1;
+}
+
+static int parse_one(int c, char *v, struct em_config *cfg, FILE *err)
+{
+    unsigned long long n;
+
+    switch (c) {
+    case OPT_NAME:
+        return parse_name(v, cfg, err);
+    case OPT_MEMORY:
+        if (!em_parse_size(v, &cfg->ram_size) || cfg->ram_size < EM_MIN_RAM || cfg->ram_size % 4096)
+            return bad(err, "memory", "'%s' is not a size of at least 4M in whole pages", v);
+        return 0;
+    case OPT_SMP:
+        if (!parse_uint(v, EM_MAX_CPUS, &n) || n == 0)
+            return bad(err, "smp", "'%s' is not a CPU count from 1 to 255", v);
+        cfg->smp = (unsigned)n;
+        return 0;
+    case OPT_CPU:
+        return parse_cpu(v, cfg, err);
+    case OPT_NO_ACPI:
+        cfg->no_acpi = true;
+        return 0;
+    case OPT_KERNEL:
+        cfg->kernel = v;
+        return 0;
+    case OPT_INITRD:
+        cfg->initrd = v;
+        return 0;
+    case OPT_APPEND:
+        cfg->append = v;
+        return 0;
+    case OPT_FIRMWARE:
+        cfg->firmware = v;
+        return 0;
+    case OPT_FLAT:
+        return parse_flat(v, cfg, err);
+    case OPT_SERIAL:
+        return parse_serial(v, cfg, err);
+    case OPT_DEBUG_EXIT:
+        cfg->debug_exit = true;
+        return 0;
+    case OPT_ON_REBOOT:
+        if (!strcmp(v, "reset"))
+            cfg->on_reboot = EM_REBOOT_RESET;
+        else if (!strcmp(v, "exit"))
+            cfg->on_reboot = EM_REBOOT_EXIT;
+        else
+            return bad(err, "on-reboot", "'%s' is not reset or exit", v);
+        return 0;
+    case OPT_PIDFILE:
+        if (!*v)
+            return bad(err, "pidfile", "%s", "empty path");
+        cfg->pidfile = v;
+        return 0;
+    case OPT_KVM_FD:
+        if (!parse_uint(v, INT_MAX, &n) || fcntl((int)n, F_GETFD) < 0)
+            return bad(err, "kvm-fd", "'%s' is not an open file descriptor", v);
+        cfg->kvm_fd = (int)n;
+        return 0;
+    case OPT_TRACE_BOOT:
+        cfg->trace_boot = true;
+        return 0;
+    case 'v':
+        cfg->verbose++;
+        return 0;
+    default:
+        return EM_EXIT_USAGE;
+    }
+}
+
+int em_options_parse(int argc, char **argv, struct em_config *cfg, FILE *out, FILE *err)
+{
+    int c, ret;
+
+    defaults(cfg);
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":hv", long_opts, NULL)) != -1) {
+        if (c == 'h') {
+            em_options_usage(out);
+            return -1;
+        }
+        if (c == OPT_VERSION) {
+            fprintf(out, "kvmemu %s (libkvmcore %s)\n", KVMEMU_VERSION, kc_version());
+            return -1;
+        }
+        if (c == '?' || c == ':') {
+            const char *what = argv[optind - 1];
+
+            fprintf(err, "kvmemu: %s: %s (see --help)\n", what,
+                    c == ':' ? "needs a value" : "unknown option");
+            return EM_EXIT_USAGE;
+        }
+        ret = parse_one(c, optarg, cfg, err);
+        if (ret)
+            return ret;
+    }
+    if (optind < argc) {
+        fprintf(err, "kvmemu: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return EM_EXIT_USAGE;
+    }
+    return check_combination(cfg, err);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kvmemu's command line, validated into a plain struct before anything is
+ * created: a bad value is one line naming the option, and exit status 2.
+ */
+#ifndef EM_OPTIONS_H
+#define EM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kvmcore/kvmcore.h>
+
+#define EM_EXIT_OK    0
+#define EM_EXIT_ERROR 1
+#define EM_EXIT_USAGE 2
+
+#define EM_NAME_MAX        64
+#define EM_MAX_CPUS        255 /* xAPIC ids, and the MADT's 8-bit entries */
+#define EM_MIN_RAM         (4ull << 20)
+#define EM_MAX_CPU_CHANGES 64
+
+enum em_chardev_kind {
+    EM_CHARDEV_NONE,
+    EM_CHARDEV_STDIO,
+    EM_CHARDEV_FILE,
+    EM_CHARDEV_UNIX,
+    EM_CHARDEV_PTY,
+};
+
+struct em_chardev_spec {
+    enum em_chardev_kind kind;
+    const char *path; /* file: and unix: */
+};
+
+enum em_cpu_mode {
+    EM_MODE_REAL,
+    EM_MODE_PROTECTED,
+    EM_MODE_LONG,
+};
+
+enum em_on_reboot {
+    EM_REBOOT_RESET,
+    EM_REBOOT_EXIT,
+};
+
+struct em_config {
+    const char *name;
+    uint64_t ram_size;
+    unsigned smp;
+
+    /* Exactly one boot source: kernel, firmware or flat. */
+    const char *kernel;
+    const char *initrd;
+    const char *append;
+    const char *firmware;
+    struct {
+        const char *path;
+        uint64_t addr;
+        uint64_t entry;
+        enum em_cpu_mode mode;
+    } flat;
+
+    struct em_chardev_spec serial;
+    struct kc_cpuid_change cpu_changes[EM_MAX_CPU_CHANGES];
+    unsigned nr_cpu_changes;
+    enum em_on_reboot on_reboot;
+    const char *pidfile;
+    bool debug_exit;
+    bool trace_boot;
+    bool no_acpi;
+    int kvm_fd;
+    int verbose;
+};
+
+/*
+ * Parses argv into cfg. Returns 0 to go on, EM_EXIT_USAGE after printing
+ * one line naming the bad option on `err`, or -1 when --help or --version
+ * was printed on `out` (exit 0). Strings point into argv.
+ */
+int em_options_parse(int argc, char **argv, struct em_config *cfg, FILE *out, FILE *err);
+
+/* Parses "512M", "2G", "1024" (MiB) etc.; false if not a size. */
+bool em_parse_size(const char *s, uint64_t *out);
+
+void em_options_usage(FILE *f);
+
+#endif
