@@ -124,6 +124,16 @@ static inline unsigned long bi_pattern_mismatch(const volatile uint8_t *p, unsig
     return n;
 }
 
+/* Fails with `code` (relative to BI_FAIL_BASE) unless the n bytes at p
+ * are the test pattern; `what` names them ("mod", "ramdisk"). */
+static inline void bi_check_pattern(const char *tag, const char *what, const volatile uint8_t *p,
+                                    unsigned long n, unsigned code);
+
+/* The RSDP at addr, when there is one (addr != 0): 16-byte aligned below
+ * 4 GiB, signature, both checksums, revision 2; prints what it found under
+ * `label`. Fails with `code` (relative to BI_FAIL_BASE). */
+static inline void bi_check_rsdp(const char *tag, const char *label, uint64_t addr, unsigned code);
+
 static inline int bi_memeq(const volatile void *a, const char *b, unsigned long n)
 {
     const volatile uint8_t *p = a;
@@ -210,6 +220,48 @@ static inline void bi_ram_add(struct bi_ram *r, uint64_t addr, uint64_t size, ui
         r->below_1m = size;
     if (addr <= 0x100000 && addr + size > 0x100000)
         r->from_1m = addr + size - 0x100000;
+}
+
+static inline void bi_check_pattern(const char *tag, const char *what, const volatile uint8_t *p,
+                                    unsigned long n, unsigned code)
+{
+    unsigned long bad = bi_pattern_mismatch(p, n);
+
+    if (bad != n) {
+        bi_puts(tag);
+        bi_puts(" ");
+        bi_puts(what);
+        bi_puts(" byte ");
+        bi_dec(bad);
+        bi_puts(" breaks the pattern\n");
+        bi_fail(tag, BI_FAIL_BASE + code, "the bytes of the initrd");
+    }
+    bi_puts(tag);
+    bi_puts(" ");
+    bi_puts(what);
+    bi_puts(" pattern ok\n");
+}
+
+static inline void bi_check_rsdp(const char *tag, const char *label, uint64_t addr, unsigned code)
+{
+    const volatile uint8_t *r = bi_ptr(addr);
+
+    bi_puts(tag);
+    bi_puts(" ");
+    bi_puts(label);
+    bi_puts(" ");
+    bi_hexv(addr);
+    bi_puts("\n");
+    if (addr == 0)
+        return;
+    BI_CHECK(tag, addr < 0x100000000ull && addr % 16 == 0, code);
+    BI_CHECK(tag, bi_memeq(r, "RSD PTR ", 8), code);
+    BI_CHECK(tag, bi_sum(r, 20) == 0, code);
+    BI_CHECK(tag, r[15] >= 2 && bi_rd32(r + 20) >= 36 && bi_sum(r, bi_rd32(r + 20)) == 0, code);
+    bi_puts(tag);
+    bi_puts(" rsdp signature \"RSD PTR \" revision ");
+    bi_dec(r[15]);
+    bi_puts(" checksums ok\n");
 }
 
 #endif

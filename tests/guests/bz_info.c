@@ -204,7 +204,6 @@ static void check_ramdisk(const volatile uint8_t *zp, long cmdline_len)
     uint64_t kernel = (uintptr_t)__image_start, kernel_end = kernel + bi_rd32(zp + ZP_INIT_SIZE);
     uint64_t cmdline = bi_rd32(zp + ZP_CMD_LINE_PTR), zp_addr = (uintptr_t)zp;
     uint64_t max = bi_rd32(zp + ZP_INITRD_ADDR_MAX);
-    unsigned long bad;
 
     bi_puts(TAG " ramdisk_image ");
     bi_hexv(start);
@@ -225,31 +224,7 @@ static void check_ramdisk(const volatile uint8_t *zp, long cmdline_len)
     BI_CHECK(TAG, !overlaps(start, start + size, zp_addr, zp_addr + PAGE_SIZE), F_RAMDISK);
     BI_CHECK(TAG, !overlaps(start, start + size, cmdline, cmdline + (uint64_t)cmdline_len + 1),
              F_RAMDISK);
-    bad = bi_pattern_mismatch(bi_ptr(start), size);
-    if (bad != size) {
-        bi_puts(TAG " ramdisk byte ");
-        bi_dec(bad);
-        bi_puts(" breaks the pattern\n");
-        bi_fail(TAG, BI_FAIL_BASE + F_RAMDISK_BYTES, "the initrd's bytes");
-    }
-    bi_puts(TAG " ramdisk pattern ok\n");
-}
-
-static void check_rsdp(uint64_t addr)
-{
-    const volatile uint8_t *r = bi_ptr(addr);
-
-    bi_puts(TAG " acpi_rsdp_addr ");
-    bi_hexv(addr);
-    bi_puts("\n");
-    if (addr == 0)
-        return;
-    BI_CHECK(TAG, addr < 0x100000000ull && addr % 16 == 0, F_RSDP);
-    BI_CHECK(TAG, bi_memeq(r, "RSD PTR ", 8) && bi_sum(r, 20) == 0, F_RSDP);
-    BI_CHECK(TAG, r[15] >= 2 && bi_rd32(r + 20) >= 36 && bi_sum(r, bi_rd32(r + 20)) == 0, F_RSDP);
-    bi_puts(TAG " rsdp signature \"RSD PTR \" revision ");
-    bi_dec(r[15]);
-    bi_puts(" checksums ok\n");
+    bi_check_pattern(TAG, "ramdisk", bi_ptr(start), size, F_RAMDISK_BYTES);
 }
 
 int bz_main(uint64_t entry, uint64_t zp_addr, uint64_t rflags)
@@ -263,7 +238,7 @@ int bz_main(uint64_t entry, uint64_t zp_addr, uint64_t rflags)
     check_e820(zp);
     cmdline_len = check_cmdline(zp);
     check_ramdisk(zp, cmdline_len);
-    check_rsdp(bi_rd64(zp + ZP_ACPI_RSDP_ADDR));
+    bi_check_rsdp(TAG, "acpi_rsdp_addr", bi_rd64(zp + ZP_ACPI_RSDP_ADDR), F_RSDP);
     bi_puts(TAG " ok\n");
     return BI_OK;
 }

@@ -137,7 +137,6 @@ static void check_module(const volatile uint8_t *mbi, uint32_t cmdline, long cmd
     uint32_t start, end, len;
     uint64_t image = (uintptr_t)__image_start, image_end = (uintptr_t)__image_end;
     uint64_t info = (uintptr_t)mbi;
-    unsigned long bad;
 
     bi_puts(TAG " mods_count ");
     bi_dec(count);
@@ -166,14 +165,7 @@ static void check_module(const volatile uint8_t *mbi, uint32_t cmdline, long cmd
     BI_CHECK(TAG, !overlaps(start, end, image, image_end), F_MODULE);
     BI_CHECK(TAG, !overlaps(start, end, info, info + MBI_SIZE), F_MODULE);
     BI_CHECK(TAG, !overlaps(start, end, cmdline, cmdline + (uint32_t)cmdline_len + 1), F_MODULE);
-    bad = bi_pattern_mismatch(bi_ptr(start), len);
-    if (bad != len) {
-        bi_puts(TAG " mod byte ");
-        bi_dec(bad);
-        bi_puts(" breaks the pattern\n");
-        bi_fail(TAG, BI_FAIL_BASE + F_MODULE_BYTES, "the module's bytes");
-    }
-    bi_puts(TAG " mod pattern ok\n");
+    bi_check_pattern(TAG, "mod", bi_ptr(start), len, F_MODULE_BYTES);
 }
 
 int mb_main(uint32_t mbi_addr, uint32_t eflags)

@@ -117,7 +117,6 @@ static void check_module(const volatile uint8_t *si, uint64_t cmdline, long cmdl
     uint64_t image = (uintptr_t)__image_start, image_end = (uintptr_t)__image_end;
     uint64_t info = (uintptr_t)si;
     const volatile uint8_t *mod = bi_ptr(list);
-    unsigned long bad;
 
     bi_puts(TAG " nr_modules ");
     bi_dec(n);
@@ -143,33 +142,7 @@ static void check_module(const volatile uint8_t *si, uint64_t cmdline, long cmdl
     BI_CHECK(TAG, !overlaps(start, start + size, list, list + MOD_ENTRY_SIZE), F_MODULE);
     BI_CHECK(TAG, !overlaps(start, start + size, cmdline, cmdline + (uint64_t)cmdline_len + 1),
              F_MODULE);
-    bad = bi_pattern_mismatch(bi_ptr(start), size);
-    if (bad != size) {
-        bi_puts(TAG " mod byte ");
-        bi_dec(bad);
-        bi_puts(" breaks the pattern\n");
-        bi_fail(TAG, BI_FAIL_BASE + F_MODULE_BYTES, "the module's bytes");
-    }
-    bi_puts(TAG " mod pattern ok\n");
-}
-
-/* The RSDP, when there is one: signature, both checksums, revision 2. */
-static void check_rsdp(uint64_t addr)
-{
-    const volatile uint8_t *r = bi_ptr(addr);
-
-    bi_puts(TAG " rsdp_paddr ");
-    bi_hexv(addr);
-    bi_puts("\n");
-    if (addr == 0)
-        return;
-    BI_CHECK(TAG, addr < 0x100000000ull && addr % 16 == 0, F_RSDP);
-    BI_CHECK(TAG, bi_memeq(r, "RSD PTR ", 8), F_RSDP);
-    BI_CHECK(TAG, bi_sum(r, 20) == 0, F_RSDP);
-    BI_CHECK(TAG, r[15] >= 2 && bi_rd32(r + 20) >= 36 && bi_sum(r, bi_rd32(r + 20)) == 0, F_RSDP);
-    bi_puts(TAG " rsdp signature \"RSD PTR \" revision ");
-    bi_dec(r[15]);
-    bi_puts(" checksums ok\n");
+    bi_check_pattern(TAG, "mod", bi_ptr(start), size, F_MODULE_BYTES);
 }
 
 int pvh_main(uint32_t si_addr, uint32_t eflags)
@@ -210,7 +183,7 @@ int pvh_main(uint32_t si_addr, uint32_t eflags)
     }
 
     check_module(si, cmdline, cmdline_len);
-    check_rsdp(bi_rd64(si + SI_RSDP_PADDR));
+    bi_check_rsdp(TAG, "rsdp_paddr", bi_rd64(si + SI_RSDP_PADDR), F_RSDP);
 
     bi_puts(TAG " ok\n");
     return BI_OK;

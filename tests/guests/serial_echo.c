@@ -14,30 +14,14 @@
  * n being the number of receive interrupts taken; the guest exits on the
  * '!' that acknowledges it. A '#' makes the guest fail (see below).
  */
+#include "intr.h"
 #include "serial.h"
 
-#define LAPIC       0xfee00000ul
-#define IOAPIC      0xfec00000ul
 #define COM1_VECTOR 0x24
-
-struct idt_entry {
-    uint16_t off0;
-    uint16_t sel;
-    uint8_t ist;
-    uint8_t type;
-    uint16_t off1;
-    uint32_t off2;
-    uint32_t zero;
-} __attribute__((packed));
-
-static struct idt_entry idt[256] __attribute__((aligned(16)));
-extern const uint64_t isr_stubs[256]; /* irq_stubs.S */
 
 static volatile uint8_t ring[4096];
 static volatile unsigned ring_in, ring_out;
 static volatile unsigned rx_interrupts;
-
-void isr(uint64_t vector);
 
 void isr(uint64_t vector)
 {
@@ -71,33 +55,13 @@ void isr(uint64_t vector)
             break;
         }
     }
-    mmio_write32(LAPIC + 0xb0, 0); /* EOI */
+    lapic_eoi();
 }
 
 static void setup_interrupts(void)
 {
-    struct {
-        uint16_t limit;
-        uint64_t base;
-    } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
-    uint16_t cs;
-
-    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
-    for (unsigned v = 0; v < 256; v++) {
-        uint64_t a = isr_stubs[v];
-
-        idt[v] = (struct idt_entry){ (uint16_t)a,         cs, 0, 0x8e, (uint16_t)(a >> 16),
-                                     (uint32_t)(a >> 32), 0 };
-    }
-    __asm__ volatile("lidt %0" : : "m"(idtr));
-    outb(0x21, 0xff);
-    outb(0xa1, 0xff);
-    mmio_write32(LAPIC + 0x80, 0);
-    mmio_write32(LAPIC + 0xf0, 0x1ff);
-    mmio_write32(IOAPIC + 0x00, 0x10 + 2 * 4);
-    mmio_write32(IOAPIC + 0x10, COM1_VECTOR); /* fixed, edge, active high, unmasked */
-    mmio_write32(IOAPIC + 0x00, 0x10 + 2 * 4 + 1);
-    mmio_write32(IOAPIC + 0x10, 0);
+    intr_setup();
+    ioapic_route(4, COM1_VECTOR);
 }
 
 /* Sleeps until the interrupt handler has put a byte in the ring. */

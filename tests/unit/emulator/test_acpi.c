@@ -21,50 +21,8 @@
 #include "acpi/acpi.h"
 #include "acpi/tables.h"
 #include "memmap.h"
+#include "table_fixture.h"
 #include "testutil.h"
-
-#define MIB (1024ull * 1024)
-
-static struct log_capture cap;
-static struct kc_mem *mem;
-
-static void setup(void)
-{
-    log_capture_init(&cap);
-    mem = kc_mem_create(&cap.logger);
-    ck_assert_ptr_nonnull(mem);
-    ck_assert_ptr_nonnull(kc_mem_add_ram(mem, 0, MIB, 0, "low"));
-}
-
-static void teardown(void)
-{
-    kc_mem_destroy(mem);
-    mem = NULL;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static uint8_t sum(const uint8_t *p, size_t n)
-{
-    uint8_t s = 0;
-
-    for (size_t i = 0; i < n; i++)
-        s = (uint8_t)(s + p[i]);
-    return s;
-}
 
 static uint64_t build(unsigned ncpus, bool pm, bool pci)
 {
@@ -819,7 +777,7 @@ Suite *test_suite(void)
     TCase *tc_iasl = tcase_create("iasl");
     TCase *tc_err = tcase_create("errors");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, table_setup, table_teardown);
     tcase_add_test(tc, rsdp_is_where_linux_scans);
     tcase_add_test(tc, xsdt_lists_fadt_madt_mcfg);
     tcase_add_test(tc, without_pci_there_is_no_mcfg_and_no_pci0);
@@ -832,14 +790,14 @@ Suite *test_suite(void)
     tcase_add_test(tc, rebuild_replaces_what_the_guest_left);
     suite_add_tcase(s, tc);
 
-    tcase_add_checked_fixture(tc_iasl, setup, teardown);
+    tcase_add_checked_fixture(tc_iasl, table_setup, table_teardown);
     tcase_set_timeout(tc_iasl, 60);
     tcase_add_test(tc_iasl, iasl_accepts_the_full_machine);
     tcase_add_test(tc_iasl, iasl_accepts_255_cpus);
     tcase_add_test(tc_iasl, iasl_accepts_a_machine_without_pm_and_pci);
     suite_add_tcase(s, tc_iasl);
 
-    tcase_add_checked_fixture(tc_err, setup, teardown);
+    tcase_add_checked_fixture(tc_err, table_setup, table_teardown);
     tcase_add_test(tc_err, bad_cpu_counts_are_refused);
     tcase_add_test(tc_err, no_ram_at_the_window_is_an_error);
     tcase_add_test(tc_err, half_a_window_gets_nothing_written);

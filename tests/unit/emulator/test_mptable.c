@@ -11,48 +11,12 @@
 
 #include "acpi/acpi.h"
 #include "memmap.h"
+#include "table_fixture.h"
 #include "testutil.h"
 
-#define MIB        (1024ull * 1024)
 #define SCAN_BASE  0xf0000ull
 #define SCAN_SIZE  0x10000ull
 #define IOAPIC_PIN 24
-
-static struct log_capture cap;
-static struct kc_mem *mem;
-
-static void setup(void)
-{
-    log_capture_init(&cap);
-    mem = kc_mem_create(&cap.logger);
-    ck_assert_ptr_nonnull(mem);
-    ck_assert_ptr_nonnull(kc_mem_add_ram(mem, 0, MIB, 0, "low"));
-}
-
-static void teardown(void)
-{
-    kc_mem_destroy(mem);
-    mem = NULL;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint8_t sum(const uint8_t *p, size_t n)
-{
-    uint8_t s = 0;
-
-    for (size_t i = 0; i < n; i++)
-        s = (uint8_t)(s + p[i]);
-    return s;
-}
 
 /* As Linux's smp_scan_config(): the first "_MP_" on a 16-byte boundary
  * with length 1, a good checksum and revision 1 or 4; 0 if none. */
@@ -292,7 +256,7 @@ Suite *test_suite(void)
     Suite *s = suite_create("mptable");
     TCase *tc = tcase_create("mptable");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, table_setup, table_teardown);
     tcase_add_loop_test(tc, table_for_each_cpu_count, 0, 4);
     tcase_add_test(tc, elsewhere_below_1mib);
     tcase_add_test(tc, bad_cpu_counts_are_refused);
