@@ -40,6 +40,15 @@
     "  --serial stdio|file:PATH|unix:PATH|pty|none\n"                                              \
     "                           where COM1 goes (default stdio; in a terminal,\n"                  \
     "                           Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A)\n"                  \
+    "  --disk path=FILE|fd=N[,format=raw][,readonly=on|off][,cache=none|writeback]\n"              \
+    "         [,serial=ID]      a virtio-blk disk (up to 8); cache=none is O_DIRECT\n"             \
+    "  --net tap,ifname=NAME|fd=N[,mac=52:54:00:XX:XX:XX]\n"                                       \
+    "                           a virtio-net NIC on a tap device (up to 4)\n"                      \
+    "  --rng[=max-bytes=N,period=MS]\n"                                                            \
+    "                           a virtio-rng device fed by getrandom(2), at most N\n"              \
+    "                           bytes per MS milliseconds if given\n"                              \
+    "  --console-virtio stdio|file:PATH|unix:PATH|pty|none\n"                                      \
+    "                           a virtio-console port (hvc0) on that backend\n"                    \
     "  --debug-exit             a write of V to port 0xf4 ends kvmemu with status\n"               \
     "                           (V << 1) | 1, as QEMU's isa-debug-exit\n"                          \
     "  --on-reboot reset|exit   what a guest reset does (default reset)\n"                         \
@@ -76,6 +85,10 @@ enum {
     OPT_KVM_FD,
     OPT_TRACE_BOOT,
     OPT_VERSION,
+    OPT_DISK,
+    OPT_NET,
+    OPT_RNG,
+    OPT_CONSOLE_VIRTIO,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +112,10 @@ static const struct option long_opts[] = {
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "disk", required_argument, NULL, OPT_DISK },
+    { "net", required_argument, NULL, OPT_NET },
+    { "rng", optional_argument, NULL, OPT_RNG },
+    { "console-virtio", required_argument, NULL, OPT_CONSOLE_VIRTIO },
     { NULL, 0, NULL, 0 },
 };
 
@@ -211,10 +228,8 @@ static int parse_cpu(char *v, struct em_config *cfg, FILE *err)
     return 0;
 }
 
-static int parse_serial(char *v, struct em_config *cfg, FILE *err)
+static int parse_chardev(char *v, struct em_chardev_spec *s, const char *opt, FILE *err)
 {
-    struct em_chardev_spec *s = &cfg->serial;
-
     if (!strcmp(v, "stdio")) {
         s->kind = EM_CHARDEV_STDIO;
     } else if (!strcmp(v, "pty")) {
@@ -228,9 +243,190 @@ static int parse_serial(char *v, struct em_config *cfg, FILE *err)
         s->kind = EM_CHARDEV_UNIX;
         s->path = v + 5;
         if (strlen(s->path) >= 108)
-            return bad(err, "serial", "unix socket path '%s' is longer than 107 bytes", s->path);
+            return bad(err, opt, "unix socket path '%s' is longer than 107 bytes", s->path);
     } else {
-        return bad(err, "serial", "'%s' is not stdio, file:PATH, unix:PATH, pty or none", v);
+        return bad(err, opt, "'%s' is not stdio, file:PATH, unix:PATH, pty or none", v);
+    }
+    return 0;
+}
+
+/* Splits "key=value" in place; NULL value when there is no '='. */
+static char *split_kv(char *tok)
+{
+    char *eq = strchr(tok, '=');
+
+    if (!eq)
+        return NULL;
+    *eq = '\0';
+    return eq + 1;
+}
+
+static bool on_off(const char *v, bool *out)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true")) {
+        *out = true;
+        return true;
+    }
+    if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+static int parse_fd(const char *opt, const char *v, int *fd, FILE *err)
+{
+    unsigned long long n;
+
+    if (!parse_uint(v, INT_MAX, &n) || fcntl((int)n, F_GETFD) < 0)
+        return bad(err, opt, "fd=%s is not an open file descriptor", v);
+    *fd = (int)n;
+    return 0;
+}
+
+static int parse_disk_setting(struct em_disk_spec *d, char *key, char *val, FILE *err)
+{
+    if (!val)
+        return bad(err, "disk", "'%s' needs a value (key=value)", key);
+    if (!strcmp(key, "path") && *val)
+        d->path = val;
+    else if (!strcmp(key, "fd"))
+        return parse_fd("disk", val, &d->fd, err);
+    else if (!strcmp(key, "format")) {
+        if (strcmp(val, "raw"))
+            return bad(err, "disk", "format=%s: only raw images are supported", val);
+    } else if (!strcmp(key, "readonly")) {
+        if (!on_off(val, &d->readonly))
+            return bad(err, "disk", "readonly=%s is not on or off", val);
+    } else if (!strcmp(key, "cache")) {
+        if (!strcmp(val, "none"))
+            d->cache_none = true;
+        else if (!strcmp(val, "writeback"))
+            d->cache_none = false;
+        else
+            return bad(err, "disk", "cache=%s is not none or writeback", val);
+    } else if (!strcmp(key, "serial")) {
+        if (strlen(val) > 20)
+            return bad(err, "disk", "serial=%s is longer than 20 characters", val);
+        snprintf(d->serial, sizeof(d->serial), "%s", val);
+    } else {
+        return bad(err, "disk", "unknown setting '%s' (path, fd, format, readonly, cache, serial)",
+                   key);
+    }
+    return 0;
+}
+
+static int parse_disk(char *v, struct em_config *cfg, FILE *err)
+{
+    struct em_disk_spec *d;
+    char *save = NULL, *tok;
+    int ret;
+
+    if (cfg->nr_disks == EM_MAX_DISKS)
+        return bad(err, "disk", "at most %d disks", EM_MAX_DISKS);
+    d = &cfg->disks[cfg->nr_disks];
+    *d = (struct em_disk_spec){ .fd = -1 };
+    for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        ret = parse_disk_setting(d, tok, split_kv(tok), err);
+        if (ret)
+            return ret;
+    }
+    if (!d->path == (d->fd < 0))
+        return bad(err, "disk", "%s", "give exactly one of path=FILE and fd=N");
+    if (d->path && access(d->path, d->readonly ? R_OK : R_OK | W_OK) != 0) {
+        fprintf(err, "kvmemu: --disk: %s: %s%s\n", d->path, strerror(errno),
+                errno == EACCES && !d->readonly ? " (readonly=on for a read-only image)" : "");
+        return EM_EXIT_USAGE;
+    }
+    cfg->nr_disks++;
+    return 0;
+}
+
+static bool parse_mac(const char *v, uint8_t mac[6])
+{
+    unsigned b[6];
+    char end;
+
+    if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) !=
+            6 ||
+        strlen(v) != 17)
+        return false;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)b[i];
+    /* A NIC's address must be unicast: the multicast bit off. */
+    return !(mac[0] & 1);
+}
+
+static int parse_net(char *v, struct em_config *cfg, FILE *err)
+{
+    struct em_net_spec *n;
+    char *save = NULL, *tok = strtok_r(v, ",", &save);
+    bool mac_set = false;
+
+    if (cfg->nr_nics == EM_MAX_NICS)
+        return bad(err, "net", "at most %d NICs", EM_MAX_NICS);
+    if (!tok || strcmp(tok, "tap"))
+        return bad(err, "net", "'%s': the only backend is tap", tok ? tok : "");
+    n = &cfg->nics[cfg->nr_nics];
+    *n = (struct em_net_spec){ .fd = -1 };
+    while ((tok = strtok_r(NULL, ",", &save))) {
+        char *val = split_kv(tok);
+        int ret;
+
+        if (!val)
+            return bad(err, "net", "'%s' needs a value (key=value)", tok);
+        if (!strcmp(tok, "ifname")) {
+            if (!*val || strlen(val) >= 16)
+                return bad(err, "net", "ifname=%s is not an interface name (1 to 15 bytes)", val);
+            n->ifname = val;
+        } else if (!strcmp(tok, "fd")) {
+            ret = parse_fd("net", val, &n->fd, err);
+            if (ret)
+                return ret;
+        } else if (!strcmp(tok, "mac")) {
+            if (!parse_mac(val, n->mac))
+                return bad(err, "net", "mac=%s is not a unicast address like 52:54:00:12:34:56",
+                           val);
+            mac_set = true;
+        } else {
+            return bad(err, "net", "unknown setting '%s' (ifname, fd, mac)", tok);
+        }
+    }
+    if (!n->ifname == (n->fd < 0))
+        return bad(err, "net", "%s", "give exactly one of ifname=NAME and fd=N");
+    if (!mac_set) {
+        /* QEMU's default prefix, one address per NIC. */
+        static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+        memcpy(n->mac, base, 6);
+        n->mac[5] = (uint8_t)(base[5] + cfg->nr_nics);
+    }
+    cfg->nr_nics++;
+    return 0;
+}
+
+static int parse_rng(char *v, struct em_config *cfg, FILE *err)
+{
+    char *save = NULL, *tok;
+    unsigned long long n;
+
+    cfg->rng.enabled = true;
+    cfg->rng.max_bytes = 0;
+    cfg->rng.period_ms = 1000;
+    if (!v)
+        return 0;
+    for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *val = split_kv(tok);
+
+        if (!val || !parse_uint(val, UINT32_MAX, &n) || n == 0)
+            return bad(err, "rng", "'%s%s%s' is not max-bytes=N or period=MS with N, MS > 0", tok,
+                       val ? "=" : "", val ? val : "");
+        if (!strcmp(tok, "max-bytes"))
+            cfg->rng.max_bytes = n;
+        else if (!strcmp(tok, "period"))
+            cfg->rng.period_ms = n;
+        else
+            return bad(err, "rng", "unknown setting '%s' (max-bytes, period)", tok);
     }
     return 0;
 }
@@ -302,6 +498,12 @@ static int check_combination(struct em_config *cfg, FILE *err)
         fprintf(err, "kvmemu: --kernel, --firmware and --flat exclude each other\n");
         return EM_EXIT_USAGE;
     }
+    if (cfg->console_virtio && cfg->console.kind == EM_CHARDEV_STDIO &&
+        cfg->serial.kind == EM_CHARDEV_STDIO) {
+        fprintf(err, "kvmemu: --console-virtio stdio: stdio is already the serial port's; "
+                     "give --serial another backend (or none)\n");
+        return EM_EXIT_USAGE;
+    }
     if (!cfg->kernel && cfg->initrd)
         return bad(err, "initrd", "%s", "needs --kernel");
     if (!cfg->kernel && cfg->append)
@@ -364,7 +566,16 @@ static int parse_one(int c, char *v, struct em_config *cfg, FILE *err)
     case OPT_FLAT:
         return parse_flat(v, cfg, err);
     case OPT_SERIAL:
-        return parse_serial(v, cfg, err);
+        return parse_chardev(v, &cfg->serial, "serial", err);
+    case OPT_DISK:
+        return parse_disk(v, cfg, err);
+    case OPT_NET:
+        return parse_net(v, cfg, err);
+    case OPT_RNG:
+        return parse_rng(v, cfg, err);
+    case OPT_CONSOLE_VIRTIO:
+        cfg->console_virtio = true;
+        return parse_chardev(v, &cfg->console, "console-virtio", err);
     case OPT_DEBUG_EXIT:
         cfg->debug_exit = true;
         return 0;

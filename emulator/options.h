@@ -40,6 +40,25 @@ enum em_cpu_mode {
     EM_MODE_LONG,
 };
 
+#define EM_MAX_DISKS 8
+#define EM_MAX_NICS  4
+
+/* --disk path=FILE|fd=N[,format=raw][,readonly=on|off][,cache=none|writeback][,serial=ID] */
+struct em_disk_spec {
+    const char *path; /* NULL when fd is given */
+    int fd;           /* -1 when path is given */
+    bool readonly;
+    bool cache_none; /* O_DIRECT */
+    char serial[21]; /* VIRTIO_BLK_ID_BYTES = 20, NUL-terminated here */
+};
+
+/* --net tap,ifname=NAME|fd=N[,mac=52:54:00:xx:xx:xx] */
+struct em_net_spec {
+    const char *ifname; /* NULL when fd is given */
+    int fd;
+    uint8_t mac[6];
+};
+
 enum em_on_reboot {
     EM_REBOOT_RESET,
     EM_REBOOT_EXIT,
@@ -63,6 +82,18 @@ struct em_config {
     } flat;
 
     struct em_chardev_spec serial;
+    unsigned nr_disks;
+    struct em_disk_spec disks[EM_MAX_DISKS];
+    unsigned nr_nics;
+    struct em_net_spec nics[EM_MAX_NICS];
+    struct {
+        bool enabled;
+        uint64_t max_bytes; /* per period; 0: no limit */
+        uint64_t period_ms;
+    } rng;
+    /* --console-virtio BACKEND: a virtio-console port (hvc0). */
+    bool console_virtio;
+    struct em_chardev_spec console;
     struct kc_cpuid_change cpu_changes[EM_MAX_CPU_CHANGES];
     unsigned nr_cpu_changes;
     enum em_on_reboot on_reboot;

@@ -189,6 +189,23 @@ static const struct {
     { "--kvm-fd", "abc", "--kvm-fd" },
     { "--kvm-fd", "999", "--kvm-fd" },
     { "--pidfile", "", "--pidfile" },
+    { "--disk", "format=raw", "exactly one of path=FILE and fd=N" },
+    { "--disk", "path=/nonexistent/disk.img", "/nonexistent/disk.img: No such file" },
+    { "--disk", "fd=999", "fd=999 is not an open file descriptor" },
+    { "--disk", "fd=0,path=/etc/hostname", "exactly one of" },
+    { "--disk", "fd=0,format=qcow2", "only raw images" },
+    { "--disk", "fd=0,readonly=maybe", "readonly=maybe" },
+    { "--disk", "fd=0,cache=directsync", "cache=directsync" },
+    { "--disk", "fd=0,serial=123456789012345678901", "longer than 20" },
+    { "--disk", "fd=0,bogus=1", "unknown setting 'bogus'" },
+    { "--disk", "fd=0,readonly", "'readonly' needs a value" },
+    { "--net", "user", "the only backend is tap" },
+    { "--net", "tap", "exactly one of ifname=NAME and fd=N" },
+    { "--net", "tap,ifname=0123456789abcdef", "not an interface name" },
+    { "--net", "tap,ifname=t0,mac=52:54:00:12:34", "mac=52:54:00:12:34" },
+    { "--net", "tap,ifname=t0,mac=53:54:00:12:34:56", "unicast" },
+    { "--net", "tap,ifname=t0,speed=10", "unknown setting 'speed'" },
+    { "--console-virtio", "tcp:1", "--console-virtio" },
 };
 
 START_TEST(each_bad_value)
@@ -196,6 +213,55 @@ START_TEST(each_bad_value)
     struct parsed *p = parse(bad_values[_i].opt, bad_values[_i].value, "--flat", image(), NULL);
 
     expect_bad(p, bad_values[_i].named);
+    parsed_free(p);
+}
+END_TEST
+
+START_TEST(virtio_devices)
+{
+    struct parsed *p;
+    char disk0[128], disk1[128];
+
+    snprintf(disk0, sizeof(disk0), "path=%s,readonly=on,cache=none,serial=DISK-0", image());
+    snprintf(disk1, sizeof(disk1), "fd=0,format=raw");
+    p = parse("--flat", image(), "--disk", disk0, "--disk", disk1, "--net", "tap,ifname=tap0",
+              "--net", "tap,fd=1,mac=52:54:00:aa:bb:cc", "--rng=max-bytes=1024,period=500",
+              "--serial", "none", "--console-virtio", "stdio", NULL);
+    ck_assert_msg(p->ret == 0, "%s", p->err);
+    ck_assert_uint_eq(p->cfg.nr_disks, 2);
+    ck_assert_str_eq(p->cfg.disks[0].path, image());
+    ck_assert_int_eq(p->cfg.disks[0].fd, -1);
+    ck_assert(p->cfg.disks[0].readonly && p->cfg.disks[0].cache_none);
+    ck_assert_str_eq(p->cfg.disks[0].serial, "DISK-0");
+    ck_assert_ptr_null(p->cfg.disks[1].path);
+    ck_assert_int_eq(p->cfg.disks[1].fd, 0);
+    ck_assert(!p->cfg.disks[1].readonly && !p->cfg.disks[1].cache_none);
+    ck_assert_uint_eq(p->cfg.nr_nics, 2);
+    ck_assert_str_eq(p->cfg.nics[0].ifname, "tap0");
+    ck_assert_mem_eq(p->cfg.nics[0].mac, "\x52\x54\x00\x12\x34\x56", 6);
+    ck_assert_int_eq(p->cfg.nics[1].fd, 1);
+    ck_assert_mem_eq(p->cfg.nics[1].mac, "\x52\x54\x00\xaa\xbb\xcc", 6);
+    ck_assert(p->cfg.rng.enabled);
+    ck_assert_uint_eq(p->cfg.rng.max_bytes, 1024);
+    ck_assert_uint_eq(p->cfg.rng.period_ms, 500);
+    ck_assert(p->cfg.console_virtio);
+    ck_assert_int_eq(p->cfg.console.kind, EM_CHARDEV_STDIO);
+    parsed_free(p);
+
+    /* Defaults: a second NIC gets the next MAC; --rng alone has no limit. */
+    p = parse("--flat", image(), "--net", "tap,ifname=a", "--net", "tap,ifname=b", "--rng", NULL);
+    ck_assert_msg(p->ret == 0, "%s", p->err);
+    ck_assert_uint_eq(p->cfg.nics[1].mac[5], 0x57);
+    ck_assert(p->cfg.rng.enabled);
+    ck_assert_uint_eq(p->cfg.rng.max_bytes, 0);
+    parsed_free(p);
+
+    /* stdio has one owner. */
+    p = parse("--flat", image(), "--console-virtio", "stdio", NULL);
+    expect_bad(p, "stdio is already the serial port's");
+    parsed_free(p);
+    p = parse("--flat", image(), "--rng=max-bytes=0", NULL);
+    expect_bad(p, "'max-bytes=0'");
     parsed_free(p);
 }
 END_TEST
@@ -325,6 +391,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, good_values);
     tcase_add_test(tc, sizes);
     tcase_add_loop_test(tc, each_bad_value, 0, sizeof(bad_values) / sizeof(bad_values[0]));
+    tcase_add_test(tc, virtio_devices);
     tcase_add_test(tc, long_unix_path);
     tcase_add_test(tc, flat_settings);
     tcase_add_test(tc, boot_source_rules);
