@@ -359,6 +359,8 @@ void em_virtio_destroy(struct em_virtio_dev *vd)
         if (vd->q[i].kick_fd >= 0)
             close(vd->q[i].kick_fd);
     pthread_mutex_destroy(&vd->lock);
+    if (vd->ops->destroy)
+        vd->ops->destroy(vd->dev);
     free(vd);
 }
 
@@ -726,6 +728,16 @@ void em_virtio_timer(struct em_virtio_dev *vd, uint64_t ms, void (*cb)(void *dev
     t->ms = ms;
     t->armed_req = true;
     uv_async_send(&vd->wake);
+}
+
+void em_virtio_lock(struct em_virtio_dev *vd)
+{
+    pthread_mutex_lock(&vd->lock);
+}
+
+void em_virtio_unlock(struct em_virtio_dev *vd)
+{
+    pthread_mutex_unlock(&vd->lock);
 }
 
 const struct kc_logger *em_virtio_logger(const struct em_virtio_dev *vd)

@@ -69,6 +69,8 @@ struct em_virtio_device_ops {
     /* Back to the power-on state: in-flight requests finished or dropped,
      * no further access to guest memory. */
     void (*reset)(void *dev);
+    /* Frees the device model, after the core is gone (optional). */
+    void (*destroy)(void *dev);
 };
 
 struct em_virtio_transport_ops {
@@ -87,7 +89,8 @@ struct em_virtio_transport_ops {
 struct em_virtio_dev *em_virtio_create(const struct em_virtio_device_ops *ops, void *dev,
                                        const struct kc_mem *mem, const struct kc_logger *log);
 int em_virtio_start(struct em_virtio_dev *vd);
-/* Stops the I/O thread, resets the device, frees the core (not `dev`). */
+/* Stops the I/O thread, resets the device, frees the core, then the
+ * device model (ops->destroy). Safe on NULL. */
 void em_virtio_destroy(struct em_virtio_dev *vd);
 void em_virtio_set_transport(struct em_virtio_dev *vd, const struct em_virtio_transport_ops *ops,
                              void *transport);
@@ -169,6 +172,11 @@ void em_virtio_watch_events(struct em_virtio_watch *w, int events);
  * call for a given cb is made before em_virtio_start() or on the I/O
  * thread; later ones from anywhere with the device's lock held. */
 void em_virtio_timer(struct em_virtio_dev *vd, uint64_t ms, void (*cb)(void *dev), void *dev);
+
+/* For events a device receives on another thread (a console's input on
+ * the main loop): run the device's code with its lock held. */
+void em_virtio_lock(struct em_virtio_dev *vd);
+void em_virtio_unlock(struct em_virtio_dev *vd);
 
 const struct kc_logger *em_virtio_logger(const struct em_virtio_dev *vd);
 const struct kc_mem *em_virtio_mem(const struct em_virtio_dev *vd);
