@@ -217,16 +217,28 @@ static struct kc_bus *bar_bus(const struct em_pci_bus *bus, const struct pci_bar
     return b->flags & EM_PCI_BAR_IO ? bus->cfg.pio : bus->cfg.mmio;
 }
 
-static void bar_unmap(struct em_pci_bus *bus, struct pci_bar *b)
+/* Tells the device model where its BAR decodes now (lock held). */
+static void bar_mapped_hook(struct em_pci_dev *d, unsigned index, uint64_t addr, bool mapped)
 {
-    if (!b->mapped)
-        return;
-    kc_bus_unregister(bar_bus(bus, b), b->mapped_addr);
-    b->mapped = false;
+    if (d->info.ops && d->info.ops->bar_mapped)
+        d->info.ops->bar_mapped(d->info.opaque, d, index, addr, mapped);
 }
 
-static void bar_map(struct em_pci_bus *bus, struct pci_bar *b, uint64_t addr)
+static void bar_unmap(struct em_pci_dev *d, unsigned index)
 {
+    struct pci_bar *b = &d->bar[index];
+
+    if (!b->mapped)
+        return;
+    kc_bus_unregister(bar_bus(d->bus, b), b->mapped_addr);
+    b->mapped = false;
+    bar_mapped_hook(d, index, b->mapped_addr, false);
+}
+
+static void bar_map(struct em_pci_dev *d, unsigned index, uint64_t addr)
+{
+    struct em_pci_bus *bus = d->bus;
+    struct pci_bar *b = &d->bar[index];
     const char *other = pci_conflict(bus, b, addr);
 
     if (other) {
@@ -254,6 +266,7 @@ static void bar_map(struct em_pci_bus *bus, struct pci_bar *b, uint64_t addr)
     b->refused = false;
     b->mapped = true;
     b->mapped_addr = addr;
+    bar_mapped_hook(d, index, addr, true);
 }
 
 void pci_update_mappings(struct em_pci_bus *bus)
@@ -269,7 +282,7 @@ void pci_update_mappings(struct em_pci_bus *bus)
                 bool want = bar_target(d, i, &addr);
 
                 if (b->mapped && (!want || addr != b->mapped_addr))
-                    bar_unmap(bus, b);
+                    bar_unmap(d, i);
                 if (!want)
                     b->refused = false;
             }
@@ -281,7 +294,7 @@ void pci_update_mappings(struct em_pci_bus *bus)
 
             for (unsigned i = 0; d && i < EM_PCI_BARS; i++) {
                 if (!d->bar[i].mapped && bar_target(d, i, &addr))
-                    bar_map(bus, &d->bar[i], addr);
+                    bar_map(d, i, addr);
             }
         }
     }
@@ -290,7 +303,7 @@ void pci_update_mappings(struct em_pci_bus *bus)
 void pci_unmap_bars(struct em_pci_dev *d)
 {
     for (unsigned i = 0; i < EM_PCI_BARS; i++)
-        bar_unmap(d->bus, &d->bar[i]);
+        bar_unmap(d, i);
 }
 
 uint64_t em_pci_bar_addr(const struct em_pci_dev *d, unsigned index)

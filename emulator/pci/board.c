@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The PCI bus on the machine: the VM's port and MMIO buses, INTx on the
- * in-kernel IOAPIC, and the reset control register's reset request.
+ * in-kernel IOAPIC, MSIs and doorbells through KVM (kvm.c), and the reset
+ * control register's reset request.
  * Other devices find the bus with em_machine_device(m, "pci").
  */
 #include <errno.h>
@@ -44,6 +45,8 @@ int em_pci_create(struct em_machine *m)
         .set_gsi = board_set_gsi,
         .reset_request = board_reset_request,
         .opaque = m,
+        .accel = &em_pci_kvm_accel,
+        .accel_opaque = vm,
     };
     struct em_pci_bus *bus = em_pci_bus_create(&cfg);
     int ret;

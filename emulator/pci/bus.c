@@ -44,6 +44,7 @@ static bool access_ok(unsigned offset, unsigned size)
 uint32_t em_pci_config_read(struct em_pci_bus *bus, unsigned busnr, unsigned dev, unsigned fn,
                             unsigned offset, unsigned size)
 {
+    const struct em_pci_dev_ops *ops;
     struct em_pci_dev *d;
     uint32_t v = 0;
 
@@ -66,15 +67,18 @@ uint32_t em_pci_config_read(struct em_pci_bus *bus, unsigned busnr, unsigned dev
         }
         v |= (uint32_t)byte << (8 * i);
     }
-    if (d->info.ops && d->info.ops->config_read)
-        v = d->info.ops->config_read(d->info.opaque, d, offset, size, v) & all_ones(size);
+    ops = d->info.ops;
     pthread_mutex_unlock(&bus->lock);
+    /* Hooks run unlocked: see pci.h. */
+    if (ops && ops->config_read)
+        v = ops->config_read(d->info.opaque, d, offset, size, v) & all_ones(size);
     return v;
 }
 
 void em_pci_config_write(struct em_pci_bus *bus, unsigned busnr, unsigned dev, unsigned fn,
                          unsigned offset, uint32_t value, unsigned size)
 {
+    const struct em_pci_dev_ops *ops;
     struct em_pci_dev *d;
 
     if (!access_ok(offset, size))
@@ -97,9 +101,10 @@ void em_pci_config_write(struct em_pci_bus *bus, unsigned busnr, unsigned dev, u
         pci_update_mappings(bus);
     if (ranges_touch(offset, size, EM_PCI_COMMAND, 2))
         pci_intx_update(d);
-    if (d->info.ops && d->info.ops->config_write)
-        d->info.ops->config_write(d->info.opaque, d, offset, value & all_ones(size), size);
+    ops = d->info.ops;
     pthread_mutex_unlock(&bus->lock);
+    if (ops && ops->config_write)
+        ops->config_write(d->info.opaque, d, offset, value & all_ones(size), size);
 }
 
 /* ---- INTx ---- */
@@ -139,6 +144,57 @@ void em_pci_set_irq(struct em_pci_dev *d, int level)
     d->intx_level = level != 0;
     pci_intx_update(d);
     pthread_mutex_unlock(&d->bus->lock);
+}
+
+void em_pci_dev_lock(struct em_pci_dev *d)
+{
+    pthread_mutex_lock(&d->bus->lock);
+}
+
+void em_pci_dev_unlock(struct em_pci_dev *d)
+{
+    pthread_mutex_unlock(&d->bus->lock);
+}
+
+/* ---- the accelerator's hooks (immutable after creation: no lock) ---- */
+
+static const struct em_pci_accel_ops *accel(const struct em_pci_dev *d)
+{
+    return d->bus->cfg.accel;
+}
+
+int em_pci_msi_signal(struct em_pci_dev *d, uint64_t addr, uint32_t data)
+{
+    if (!accel(d) || !accel(d)->msi)
+        return -ENOTSUP;
+    return accel(d)->msi(d->bus->cfg.accel_opaque, addr, data);
+}
+
+int em_pci_msi_irqfd_add(struct em_pci_dev *d, int fd, uint64_t addr, uint32_t data)
+{
+    if (!accel(d) || !accel(d)->irqfd_add)
+        return -ENOTSUP;
+    return accel(d)->irqfd_add(d->bus->cfg.accel_opaque, fd, addr, data);
+}
+
+int em_pci_msi_irqfd_update(struct em_pci_dev *d, int handle, uint64_t addr, uint32_t data)
+{
+    if (!accel(d) || !accel(d)->irqfd_update)
+        return -ENOTSUP;
+    return accel(d)->irqfd_update(d->bus->cfg.accel_opaque, handle, addr, data);
+}
+
+void em_pci_msi_irqfd_remove(struct em_pci_dev *d, int handle, int fd)
+{
+    if (accel(d) && accel(d)->irqfd_remove)
+        accel(d)->irqfd_remove(d->bus->cfg.accel_opaque, handle, fd);
+}
+
+int em_pci_ioeventfd(struct em_pci_dev *d, uint64_t addr, unsigned len, int fd, bool assign)
+{
+    if (!accel(d) || !accel(d)->ioeventfd)
+        return -ENOTSUP;
+    return accel(d)->ioeventfd(d->bus->cfg.accel_opaque, addr, len, fd, assign);
 }
 
 /* ---- configuration mechanism #1 ---- */

@@ -19,8 +19,10 @@
  * without KVM. em_pci_create() (board.c) puts it on the machine.
  *
  * Locking: one recursive lock per bus covers every configuration space,
- * the mappings and the INTx counts. The device hooks run with it held and
- * may call any function here.
+ * the mappings and the INTx counts. The configuration hooks run without
+ * it, so that a device may take its own locks there even though it holds
+ * them while calling em_pci_set_irq() (which takes the bus lock); the
+ * bar_mapped hook runs with it held. Every hook may call any function here.
  */
 #ifndef EM_PCI_H
 #define EM_PCI_H
@@ -87,6 +89,28 @@
 struct em_pci_bus;
 struct em_pci_dev;
 
+/*
+ * What the hypervisor does for devices, so that interrupts and doorbells
+ * need no trip through kvmemu: board.c fills it with KVM's
+ * (em_pci_kvm_accel), tests leave it NULL or record the calls. Every hook
+ * is optional and may be called from any thread, without the bus lock.
+ */
+struct em_pci_accel_ops {
+    /* Delivers one MSI now. 0, or -errno. */
+    int (*msi)(void *opaque, uint64_t addr, uint32_t data);
+    /* An eventfd each write to which delivers the MSI (addr, data): a
+     * handle (>= 0) for the two calls below, or -errno. */
+    int (*irqfd_add)(void *opaque, int fd, uint64_t addr, uint32_t data);
+    int (*irqfd_update)(void *opaque, int handle, uint64_t addr, uint32_t data);
+    void (*irqfd_remove)(void *opaque, int handle, int fd);
+    /* While assigned, a guest write of exactly `len` bytes to MMIO address
+     * `addr` signals `fd` instead of reaching the BAR's handler. */
+    int (*ioeventfd)(void *opaque, uint64_t addr, unsigned len, int fd, bool assign);
+};
+
+/* KVM's: opaque is the struct kc_vm (kvm.c). */
+extern const struct em_pci_accel_ops em_pci_kvm_accel;
+
 struct em_pci_bus_config {
     struct kc_bus *pio;  /* CAM ports and I/O BARs */
     struct kc_bus *mmio; /* ECAM and memory BARs */
@@ -96,6 +120,9 @@ struct em_pci_bus_config {
     /* The guest set RST_CPU in the reset control register (0xcf9). */
     void (*reset_request)(void *opaque);
     void *opaque;
+    /* Optional (NULL: MSIs are dropped, doorbells reach the handlers). */
+    const struct em_pci_accel_ops *accel;
+    void *accel_opaque;
 };
 
 /* Creates the bus with the host bridge at 00:00.0 and registers the CAM
@@ -119,7 +146,7 @@ void em_pci_config_write(struct em_pci_bus *bus, unsigned busnr, unsigned dev, u
 
 /* ---- devices ---- */
 
-/* Optional hooks, run with the bus lock held. */
+/* Optional hooks (see the locking note at the top). */
 struct em_pci_dev_ops {
     /* After a guest write has been applied through the write mask. */
     void (*config_write)(void *opaque, struct em_pci_dev *d, unsigned offset, uint32_t value,
@@ -128,6 +155,12 @@ struct em_pci_dev_ops {
      * computed rather than stored). */
     uint32_t (*config_read)(void *opaque, struct em_pci_dev *d, unsigned offset, unsigned size,
                             uint32_t value);
+    /* BAR `index` started (mapped) or stopped decoding at `addr`: at plug
+     * and unplug, when the guest moves it or toggles decoding, on reset.
+     * With the bus lock held: take no lock that is held elsewhere while
+     * calling into the bus. */
+    void (*bar_mapped)(void *opaque, struct em_pci_dev *d, unsigned index, uint64_t addr,
+                       bool mapped);
 };
 
 struct em_pci_dev_info {
@@ -188,6 +221,19 @@ void em_pci_dev_destroy(struct em_pci_dev *d);
 /* Drives the device's INTx pin: level-triggered and shared, so the GSI is
  * asserted while any device on it asserts (and has INTx enabled). */
 void em_pci_set_irq(struct em_pci_dev *d, int level);
+
+/* The bus's accelerator hooks for this device (struct em_pci_accel_ops);
+ * -ENOTSUP, not logged, where the bus has none. */
+int em_pci_msi_signal(struct em_pci_dev *d, uint64_t addr, uint32_t data);
+int em_pci_msi_irqfd_add(struct em_pci_dev *d, int fd, uint64_t addr, uint32_t data);
+int em_pci_msi_irqfd_update(struct em_pci_dev *d, int handle, uint64_t addr, uint32_t data);
+void em_pci_msi_irqfd_remove(struct em_pci_dev *d, int handle, int fd);
+int em_pci_ioeventfd(struct em_pci_dev *d, uint64_t addr, unsigned len, int fd, bool assign);
+
+/* The bus lock, for a device reading its configuration space consistently
+ * from a hook that runs without it (recursive). */
+void em_pci_dev_lock(struct em_pci_dev *d);
+void em_pci_dev_unlock(struct em_pci_dev *d);
 
 /* ---- configuration space from the device model's side ---- */
 

@@ -7,7 +7,9 @@
  * control register, and hostile addresses of every kind.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pci/pci.h"
 #include "testutil.h"
@@ -1010,6 +1012,264 @@ START_TEST(create_conflict_unwinds)
 }
 END_TEST
 
+/* ---- the bar_mapped hook ---- */
+
+struct bar_event {
+    unsigned index;
+    uint64_t addr;
+    bool mapped;
+};
+
+static struct bar_event events[64];
+static unsigned nr_events;
+
+static void on_bar_mapped(void *opaque, struct em_pci_dev *d, unsigned index, uint64_t addr,
+                          bool mapped)
+{
+    (void)opaque;
+    /* The hook runs with the bus lock held: the bus's view agrees. */
+    ck_assert(em_pci_bar_mapped(d, index) == mapped);
+    ck_assert_uint_lt(nr_events, 64);
+    events[nr_events++] = (struct bar_event){ index, addr, mapped };
+}
+
+static const struct em_pci_dev_ops mapped_ops = { .bar_mapped = on_bar_mapped };
+
+static bool saw(unsigned index, uint64_t addr, bool mapped)
+{
+    for (unsigned i = 0; i < nr_events; i++)
+        if (events[i].index == index && events[i].addr == addr && events[i].mapped == mapped)
+            return true;
+    return false;
+}
+
+START_TEST(bar_mapped_hook_follows_the_bar)
+{
+    const struct em_pci_dev_info info = {
+        .name = "watched", .vendor = TEST_VENDOR, .device = TEST_DEVICE, .ops = &mapped_ops
+    };
+    struct em_pci_dev *d = em_pci_dev_create(bus, &info);
+    uint64_t io, m32, m64;
+
+    nr_events = 0;
+    ck_assert_int_eq(em_pci_dev_add_bar(d, 0, 32, EM_PCI_BAR_IO, &bar_ops, &bar_seen[0]), 0);
+    ck_assert_int_eq(em_pci_dev_add_bar(d, 1, 4096, EM_PCI_BAR_MEM32, &bar_ops, &bar_seen[1]), 0);
+    ck_assert_int_eq(em_pci_dev_add_bar(d, 2, 16384, EM_PCI_BAR_MEM64, &bar_ops, &bar_seen[2]), 0);
+    ck_assert_uint_eq(nr_events, 0);
+    ck_assert_int_eq(em_pci_dev_plug(d, TEST_SLOT, 0), 0);
+    io = em_pci_bar_addr(d, 0);
+    m32 = em_pci_bar_addr(d, 1);
+    m64 = em_pci_bar_addr(d, 2);
+    ck_assert_uint_eq(nr_events, 3);
+    ck_assert(saw(0, io, true) && saw(1, m32, true) && saw(2, m64, true));
+
+    /* Moved: unmapped where it was, mapped where it is. */
+    nr_events = 0;
+    cfg_wr(TEST_SLOT, EM_PCI_BAR0 + 4, 0xd0000000, 4);
+    ck_assert_uint_eq(nr_events, 2);
+    ck_assert(events[0].index == 1 && events[0].addr == m32 && !events[0].mapped);
+    ck_assert(events[1].index == 1 && events[1].addr == 0xd0000000 && events[1].mapped);
+    /* Rewriting the same address changes nothing. */
+    cfg_wr(TEST_SLOT, EM_PCI_BAR0 + 4, 0xd0000000, 4);
+    ck_assert_uint_eq(nr_events, 2);
+
+    /* Memory decoding off and on: both memory BARs, not the I/O one. */
+    nr_events = 0;
+    cfg_wr(TEST_SLOT, EM_PCI_COMMAND, EM_PCI_CMD_IO, 2);
+    ck_assert_uint_eq(nr_events, 2);
+    ck_assert(saw(1, 0xd0000000, false) && saw(2, m64, false));
+    cfg_wr(TEST_SLOT, EM_PCI_COMMAND, EM_PCI_CMD_IO | EM_PCI_CMD_MEM, 2);
+    ck_assert_uint_eq(nr_events, 4);
+    ck_assert(saw(1, 0xd0000000, true) && saw(2, m64, true));
+
+    /* Onto the ECAM window: refused, so only the unmap is told. */
+    nr_events = 0;
+    cfg_wr(TEST_SLOT, EM_PCI_BAR0 + 4, (uint32_t)EM_PCI_ECAM_BASE, 4);
+    ck_assert_uint_eq(nr_events, 1);
+    ck_assert(saw(1, 0xd0000000, false));
+
+    /* Reset: back where the bus put it. */
+    nr_events = 0;
+    em_pci_bus_reset(bus);
+    ck_assert_uint_eq(nr_events, 1);
+    ck_assert(saw(1, m32, true));
+
+    /* Unplug: every mapped BAR is unmapped. */
+    nr_events = 0;
+    em_pci_dev_destroy(d);
+    ck_assert_uint_eq(nr_events, 3);
+    ck_assert(saw(0, io, false) && saw(1, m32, false) && saw(2, m64, false));
+}
+END_TEST
+
+/* ---- configuration hooks run without the bus lock ---- */
+
+/*
+ * A device takes its own lock in a configuration hook, and holds that
+ * lock while it drives INTx (which takes the bus lock): the lock order a
+ * device with an interrupt status register has. Were the hook called with
+ * the bus lock held, the two threads below would deadlock.
+ */
+static pthread_mutex_t dev_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t step_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t step_cond = PTHREAD_COND_INITIALIZER;
+static bool has_dev_lock;
+static unsigned locked_hooks;
+
+static void locking_write(void *opaque, struct em_pci_dev *d, unsigned offset, uint32_t value,
+                          unsigned size)
+{
+    (void)opaque;
+    (void)offset;
+    (void)value;
+    (void)size;
+    pthread_mutex_lock(&dev_lock);
+    locked_hooks++;
+    /* The bus lock is there for the device to take when it needs it. */
+    em_pci_dev_lock(d);
+    em_pci_dev_lock(d);
+    em_pci_set8(d, 0x40, (uint8_t)locked_hooks);
+    em_pci_dev_unlock(d);
+    em_pci_dev_unlock(d);
+    pthread_mutex_unlock(&dev_lock);
+}
+
+static uint32_t locking_read(void *opaque, struct em_pci_dev *d, unsigned offset, unsigned size,
+                             uint32_t value)
+{
+    (void)opaque;
+    (void)d;
+    (void)offset;
+    (void)size;
+    pthread_mutex_lock(&dev_lock);
+    locked_hooks++;
+    pthread_mutex_unlock(&dev_lock);
+    return value;
+}
+
+static const struct em_pci_dev_ops locking_ops = { .config_write = locking_write,
+                                                   .config_read = locking_read };
+
+static void *interrupting_thread(void *arg)
+{
+    struct em_pci_dev *d = arg;
+
+    pthread_mutex_lock(&dev_lock);
+    pthread_mutex_lock(&step_lock);
+    has_dev_lock = true;
+    pthread_cond_signal(&step_cond);
+    pthread_mutex_unlock(&step_lock);
+    /* Let the other thread enter its configuration access and hook. */
+    usleep(50000);
+    em_pci_set_irq(d, 1);
+    pthread_mutex_unlock(&dev_lock);
+    return NULL;
+}
+
+static void race_hook_against_interrupt(struct em_pci_dev *d, bool write)
+{
+    pthread_t t;
+
+    has_dev_lock = false;
+    ck_assert_int_eq(pthread_create(&t, NULL, interrupting_thread, d), 0);
+    pthread_mutex_lock(&step_lock);
+    while (!has_dev_lock)
+        pthread_cond_wait(&step_cond, &step_lock);
+    pthread_mutex_unlock(&step_lock);
+    if (write)
+        cfg_wr(TEST_SLOT, 0x40, 0, 1);
+    else
+        cfg_rd(TEST_SLOT, 0x40, 1);
+    pthread_join(t, NULL);
+}
+
+START_TEST(config_hooks_run_without_the_bus_lock)
+{
+    const struct em_pci_dev_info info = { .name = "locking",
+                                          .vendor = TEST_VENDOR,
+                                          .device = TEST_DEVICE,
+                                          .intx_pin = 1,
+                                          .ops = &locking_ops };
+    struct em_pci_dev *d = em_pci_dev_create(bus, &info);
+
+    locked_hooks = 0;
+    ck_assert_int_eq(em_pci_dev_plug(d, TEST_SLOT, 0), 0);
+    race_hook_against_interrupt(d, true);
+    ck_assert_uint_eq(locked_hooks, 1);
+    ck_assert_uint_eq(em_pci_get8(d, 0x40), 1);
+    ck_assert_int_eq(gsi_level[EM_PCI_GSI(TEST_SLOT, 0)], 1);
+    em_pci_set_irq(d, 0);
+    race_hook_against_interrupt(d, false);
+    ck_assert_uint_eq(locked_hooks, 2);
+    ck_assert_int_eq(gsi_level[EM_PCI_GSI(TEST_SLOT, 0)], 1);
+}
+END_TEST
+
+/* ---- the accelerator's hooks ---- */
+
+static unsigned accel_calls;
+static void *accel_seen_opaque;
+
+static int fake_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+    accel_seen_opaque = opaque;
+    accel_calls++;
+    return addr == 0xfee00000 && data == 0x31 ? 0 : -EINVAL;
+}
+
+static int fake_ioeventfd(void *opaque, uint64_t addr, unsigned len, int fd, bool assign)
+{
+    accel_seen_opaque = opaque;
+    accel_calls++;
+    return addr == 0x1000 && len == 2 && fd == 7 && assign ? 0 : -EINVAL;
+}
+
+/* No irqfd hooks: each call must say so, not crash. */
+static const struct em_pci_accel_ops fake_accel = { .msi = fake_msi, .ioeventfd = fake_ioeventfd };
+
+START_TEST(accelerator_hooks)
+{
+    struct em_pci_dev *d = plug_test_dev("plain", TEST_SLOT, 0);
+    struct kc_bus *p2 = kc_bus_create(KC_BUS_PIO, &bus_cap.logger);
+    struct kc_bus *m2 = kc_bus_create(KC_BUS_MMIO, &bus_cap.logger);
+    struct em_pci_bus_config cfg = { .pio = p2,
+                                     .mmio = m2,
+                                     .log = &cap.logger,
+                                     .accel = &fake_accel,
+                                     .accel_opaque = &accel_calls };
+    struct em_pci_bus *b2;
+    struct em_pci_dev *d2;
+
+    /* A bus without an accelerator: everything is -ENOTSUP. */
+    ck_assert_int_eq(em_pci_msi_signal(d, 0xfee00000, 0x31), -ENOTSUP);
+    ck_assert_int_eq(em_pci_msi_irqfd_add(d, 7, 0xfee00000, 0x31), -ENOTSUP);
+    ck_assert_int_eq(em_pci_msi_irqfd_update(d, 0, 0xfee00000, 0x31), -ENOTSUP);
+    em_pci_msi_irqfd_remove(d, 0, 7);
+    ck_assert_int_eq(em_pci_ioeventfd(d, 0x1000, 2, 7, true), -ENOTSUP);
+
+    /* With one: calls and results pass through, with its opaque. */
+    b2 = em_pci_bus_create(&cfg);
+    ck_assert_ptr_nonnull(b2);
+    d2 = em_pci_dev_create(b2, &(struct em_pci_dev_info){ .name = "accelerated" });
+    ck_assert_ptr_nonnull(d2);
+    accel_calls = 0;
+    ck_assert_int_eq(em_pci_msi_signal(d2, 0xfee00000, 0x31), 0);
+    ck_assert_int_eq(em_pci_msi_signal(d2, 0xfee00000, 0x32), -EINVAL);
+    ck_assert_int_eq(em_pci_ioeventfd(d2, 0x1000, 2, 7, true), 0);
+    ck_assert_int_eq(em_pci_ioeventfd(d2, 0x1000, 4, 7, true), -EINVAL);
+    ck_assert_uint_eq(accel_calls, 4);
+    ck_assert_ptr_eq(accel_seen_opaque, &accel_calls);
+    ck_assert_int_eq(em_pci_msi_irqfd_add(d2, 7, 0xfee00000, 0x31), -ENOTSUP);
+    ck_assert_int_eq(em_pci_msi_irqfd_update(d2, 0, 0xfee00000, 0x31), -ENOTSUP);
+    em_pci_msi_irqfd_remove(d2, 0, 7);
+    ck_assert_uint_eq(accel_calls, 4);
+    em_pci_dev_destroy(d2);
+    em_pci_bus_destroy(b2);
+    kc_bus_destroy(p2);
+    kc_bus_destroy(m2);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("em_pci");
@@ -1046,6 +1306,9 @@ Suite *test_suite(void)
     tcase_add_test(tc, unplug_releases_everything);
     tcase_add_test(tc, bus_destroy_releases_ranges);
     tcase_add_test(tc, create_conflict_unwinds);
+    tcase_add_test(tc, bar_mapped_hook_follows_the_bar);
+    tcase_add_test(tc, config_hooks_run_without_the_bus_lock);
+    tcase_add_test(tc, accelerator_hooks);
     suite_add_tcase(s, tc);
     return s;
 }
