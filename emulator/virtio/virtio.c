@@ -75,6 +75,9 @@ struct em_virtio_dev {
     uint8_t generation;
     uint16_t config_vector;
     bool failure_logged;
+    /* A register write ignored because it came too late is logged once
+     * per reset: a hostile driver must not flood the log. */
+    bool ignored_logged;
     struct queue q[EM_VIRTIO_MAX_QUEUES];
 
     /* The I/O thread. */
@@ -392,6 +395,7 @@ static void reset_locked(struct em_virtio_dev *vd)
     vd->status = 0;
     vd->driver_features = 0;
     vd->failure_logged = false;
+    vd->ignored_logged = false;
     vd->config_vector = NO_VECTOR;
     reset_queue_regs(vd);
 }
@@ -475,7 +479,9 @@ void em_virtio_set_driver_features(struct em_virtio_dev *vd, unsigned select, ui
 {
     pthread_mutex_lock(&vd->lock);
     if (vd->status & EM_VIRTIO_S_FEATURES_OK) {
-        warn(vd, "driver features written after FEATURES_OK: ignored");
+        if (!vd->ignored_logged)
+            warn(vd, "driver features written after FEATURES_OK: ignored");
+        vd->ignored_logged = true;
     } else if (select == 0) {
         vd->driver_features = (vd->driver_features & ~0xffffffffull) | value;
     } else if (select == 1) {
@@ -539,6 +545,21 @@ uint16_t em_virtio_queue_max_size(const struct em_virtio_dev *vd)
     return vd->ops->queue_max_size;
 }
 
+uint16_t em_virtio_device_id(const struct em_virtio_dev *vd)
+{
+    return vd->ops->device_id;
+}
+
+uint32_t em_virtio_config_size(const struct em_virtio_dev *vd)
+{
+    return vd->ops->config_size;
+}
+
+const char *em_virtio_name(const struct em_virtio_dev *vd)
+{
+    return vd->ops->name;
+}
+
 void em_virtio_queue_regs(struct em_virtio_dev *vd, unsigned q, struct em_virtio_queue_regs *r)
 {
     memset(r, 0, sizeof(*r));
@@ -557,7 +578,9 @@ static struct queue *writable_queue(struct em_virtio_dev *vd, unsigned q, const 
     if (q >= vd->ops->num_queues)
         return NULL;
     if (vd->q[q].regs.enabled || (vd->status & EM_VIRTIO_S_DRIVER_OK)) {
-        warn(vd, "queue %u: %s written once the queue is live: ignored", q, what);
+        if (!vd->ignored_logged)
+            warn(vd, "queue %u: %s written once the queue is live: ignored", q, what);
+        vd->ignored_logged = true;
         return NULL;
     }
     return &vd->q[q];

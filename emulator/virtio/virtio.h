@@ -113,6 +113,11 @@ void em_virtio_config_write(struct em_virtio_dev *vd, uint32_t offset, const voi
                             uint32_t len);
 unsigned em_virtio_num_queues(const struct em_virtio_dev *vd);
 uint16_t em_virtio_queue_max_size(const struct em_virtio_dev *vd);
+/* What the transport presents: the device ID, the size of the device
+ * configuration space, the name for messages. */
+uint16_t em_virtio_device_id(const struct em_virtio_dev *vd);
+uint32_t em_virtio_config_size(const struct em_virtio_dev *vd);
+const char *em_virtio_name(const struct em_virtio_dev *vd);
 
 /* Queue registers. Writes are ignored (and logged once) for an invalid
  * queue or once the queue is enabled; enabling checks the rings and sets

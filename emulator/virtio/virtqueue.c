@@ -281,7 +281,8 @@ bool em_vq_should_notify(struct em_vq *vq)
     uint16_t old = vq->signalled, now = vq->used_idx;
     bool notify;
 
-    if (vq->size == 0)
+    /* Nothing pushed since the last interrupt: nothing to tell. */
+    if (vq->size == 0 || (vq->signalled_valid && now == old))
         return false;
     /* Our used->idx store must be ordered before we read the driver's
      * suppression fields, or both sides may decide not to act. */

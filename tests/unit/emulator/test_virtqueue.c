@@ -410,6 +410,8 @@ START_TEST(interrupt_suppression_flags)
     init(false, false);
     one_round_trip();
     ck_assert(em_vq_should_notify(vq));
+    /* Nothing pushed since: no interrupt, whatever the flags say. */
+    ck_assert(!em_vq_should_notify(vq));
     put16(AVAIL, VRING_AVAIL_F_NO_INTERRUPT);
     one_round_trip();
     ck_assert(!em_vq_should_notify(vq));

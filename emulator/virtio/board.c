@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The virtio devices on the machine: each from its factory, on the PCI bus
+ * through the virtio-pci transport, reset and destroyed by the machine
+ * (after the bus was created and before it is destroyed, as the board
+ * table's order gives).
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "pci/pci.h"
+#include "virtio/board.h"
+#include "virtio/devices.h"
+#include "virtio/pci.h"
+
+static void vp_machine_reset(void *state)
+{
+    em_virtio_pci_reset(state);
+}
+
+static void vp_machine_destroy(void *state)
+{
+    em_virtio_pci_destroy(state);
+}
+
+static const struct em_device_ops vp_machine_ops = {
+    .reset = vp_machine_reset,
+    .destroy = vp_machine_destroy,
+};
+
+/* Plugs one device made by a factory (NULL: the factory said why). */
+static int add(struct em_machine *m, struct em_pci_bus *bus, struct em_virtio_dev *vd,
+               const char *name)
+{
+    struct em_virtio_pci *t;
+    int ret;
+
+    if (!vd)
+        return -EINVAL;
+    t = em_virtio_pci_plug(bus, vd, -1, name);
+    if (!t) {
+        ret = -errno;
+        em_virtio_destroy(vd);
+        return ret;
+    }
+    /* The transport's copy of the name lives as long as the device. */
+    ret = em_machine_add_device(m, em_virtio_pci_name(t), t, &vp_machine_ops);
+    if (ret < 0)
+        em_virtio_pci_destroy(t);
+    return ret;
+}
+
+int em_virtio_board_create(struct em_machine *m)
+{
+    const struct em_config *cfg = em_machine_config(m);
+    struct em_pci_bus *bus = em_machine_device(m, "pci");
+    const struct em_vdev_env env = {
+        .mem = em_machine_mem(m),
+        .log = em_machine_logger(m),
+        .main_loop = em_machine_loop(m),
+    };
+    char name[32];
+    int ret = 0;
+
+    if (!bus) {
+        kc_log(em_machine_logger(m), KC_LOG_ERROR, "virtio: there is no PCI bus to plug into");
+        return -ENODEV;
+    }
+    for (unsigned i = 0; i < cfg->nr_disks && ret == 0; i++) {
+        snprintf(name, sizeof(name), "virtio-blk%u", i);
+        ret = add(m, bus, em_vblk_create(&env, &cfg->disks[i]), name);
+    }
+    for (unsigned i = 0; i < cfg->nr_nics && ret == 0; i++) {
+        snprintf(name, sizeof(name), "virtio-net%u", i);
+        ret = add(m, bus, em_vnet_create(&env, &cfg->nics[i]), name);
+    }
+    if (cfg->rng.enabled && ret == 0)
+        ret =
+            add(m, bus, em_vrng_create(&env, cfg->rng.max_bytes, cfg->rng.period_ms), "virtio-rng");
+    if (cfg->console_virtio && ret == 0)
+        ret = add(m, bus, em_vconsole_create(&env, &cfg->console), "virtio-console");
+    return ret;
+}
