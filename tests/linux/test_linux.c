@@ -6,8 +6,10 @@
  * kvmemu puts it, a MADT) and our CPU count.
  *
  * On a host with hardware virtualization the kernel must go on to run the
- * initramfs's /init, which prints KVMSTACK-INIT-OK and powers off: kvmemu
- * exits 0. On this project's development host (nested KVM by kvm_pvm, see
+ * initramfs's /init, which loads Debian's virtio modules (the PVH boot has a
+ * virtio-blk disk, virtio-rng and a virtio-console port), prints which
+ * drivers bound which devices, prints KVMSTACK-INIT-OK and powers off:
+ * kvmemu exits 0. On this project's development host (nested KVM by kvm_pvm, see
  * shared/MACHINE.md) guest ring-0 code is emulated slowly and some
  * instructions not at all, so a stock kernel stops part way: there the
  * test asserts the early log, and says explicitly where and why the guest
@@ -37,12 +39,13 @@ const bool test_needs_kvm = true;
 
 extern char **environ;
 
-#define RAM_MIB    512
-#define NR_CPUS    2
-#define MARKER     "KVMSTACK-INIT-OK"
-#define PVH_SECS   90
-#define BZ_SECS    45
-#define GRACE_SECS 10
+#define RAM_MIB      512
+#define NR_CPUS      2
+#define MARKER       "KVMSTACK-INIT-OK"
+#define PVH_SECS     90
+#define BZ_SECS      45
+#define GRACE_SECS   10
+#define DISK_SECTORS 32768 /* 16 MiB */
 /* The exact command line; the last word tells the two boots apart. */
 #define APPEND_BASE "console=ttyS0 earlyprintk=ttyS0 noxsave"
 #define APPEND_PVH  APPEND_BASE " kvmstack.boot=pvh"
@@ -191,12 +194,13 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs kvmemu with serial and stderr in files; stops it after `secs`. */
+/* Runs kvmemu with serial and stderr in files, and the extra arguments
+ * (NULL-terminated, may be NULL); stops it after `secs`. */
 static void run_kvmemu(const char *tag, const char *kernel, const char *initrd, const char *append,
-                       unsigned secs, struct boot_run *r)
+                       const char *const *extra, unsigned secs, struct boot_run *r)
 {
-    char serial_path[512], err_path[512], serial_arg[600], mem[16], smp[8];
-    const char *argv[32];
+    char serial_path[512], err_path[512], serial_arg[600], mem[16], smp[8], shown[1024] = "";
+    const char *argv[40];
     posix_spawn_file_actions_t fa;
     unsigned n = 0;
     double t0, term_at = 0;
@@ -225,10 +229,16 @@ static void run_kvmemu(const char *tag, const char *kernel, const char *initrd, 
     argv[n++] = "--serial";
     argv[n++] = serial_arg;
     argv[n++] = "--trace-boot";
+    for (unsigned i = 0; extra && extra[i] && n + 1 < sizeof(argv) / sizeof(argv[0]); i++) {
+        size_t used = strlen(shown);
+
+        snprintf(shown + used, sizeof(shown) - used, " %s", extra[i]);
+        argv[n++] = extra[i];
+    }
     argv[n] = NULL;
     diag("%s: %s --kernel %s --initrd %s --append \"%s\" --memory %s --smp %s --serial %s "
-         "--trace-boot (watchdog %u s)",
-         tag, KVMEMU_PATH, kernel, initrd, append, mem, smp, serial_arg, secs);
+         "--trace-boot%s (watchdog %u s)",
+         tag, KVMEMU_PATH, kernel, initrd, append, mem, smp, serial_arg, shown, secs);
 
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -483,13 +493,90 @@ static void judge_end(const char *tag, const struct boot_run *r)
          tag, last, what ? what : "an instruction", what ? ", an instruction" : "", reason);
 }
 
+/* ---- the virtio devices ---- */
+
+/* What the PVH boot gets besides: a virtio-blk disk, virtio-rng and a
+ * virtio-console port, each a modern virtio-pci function. */
+static const struct {
+    const char *pci_id; /* as Linux's PCI enumeration prints it */
+    const char *bound;  /* as /init prints it: virtio device ID, driver */
+} virtio_devs[] = {
+    { "[1af4:1042]", "0x0002:virtio_blk" },
+    { "[1af4:1044]", "0x0004:virtio_rng" },
+    { "[1af4:1043]", "0x0003:virtio_console" },
+};
+#define NDEVS (sizeof(virtio_devs) / sizeof(virtio_devs[0]))
+
+static void make_disk(char *path, size_t cap)
+{
+    int fd;
+
+    snprintf(path, cap, "%s/pvh-disk.img", LOG_DIR);
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_msg(fd >= 0, "cannot create %s: %s", path, strerror(errno));
+    ck_assert_msg(ftruncate(fd, (off_t)DISK_SECTORS * 512) == 0, "ftruncate %s: %s", path,
+                  strerror(errno));
+    close(fd);
+}
+
+/*
+ * Whether Linux's own drivers took kvmemu's virtio devices. Where /init
+ * ran, its KVMSTACK-VIRTIO line must name each device with its driver and
+ * the disk must have our size. Where the kernel stopped before (this
+ * host), what it did get to is checked: the PCI enumeration lines, if it
+ * got that far, must show every function; the rest is said, not assumed.
+ */
+static void judge_virtio(const char *tag, const struct boot_run *r)
+{
+    char line[512], want[64];
+
+    if (find_line(r->serial, MARKER, line, sizeof(line))) {
+        ck_assert_msg(!find_line(r->serial, "KVMSTACK-INSMOD-FAILED", line, sizeof(line)),
+                      "%s: a virtio module did not load: %s", tag, line);
+        ck_assert_msg(find_line(r->serial, "KVMSTACK-VIRTIO", line, sizeof(line)),
+                      "%s: /init printed no KVMSTACK-VIRTIO line", tag);
+        for (size_t i = 0; i < NDEVS; i++)
+            ck_assert_msg(strstr(line, virtio_devs[i].bound),
+                          "%s: /init's list of bound virtio devices lacks %s: %s", tag,
+                          virtio_devs[i].bound, line);
+        diag("%s: matched: %s", tag, line);
+        snprintf(want, sizeof(want), "KVMSTACK-VDA sectors=%u\n", DISK_SECTORS);
+        expect_line(r->serial, want, "/dev/vda is our disk, with its size");
+        diag("%s: PROVED: Linux's virtio_pci, virtio_blk, virtio-rng and virtio_console bound "
+             "kvmemu's devices, and /dev/vda has the disk's size",
+             tag);
+        return;
+    }
+    if (!strstr(r->serial, "pci 0000:00:")) {
+        diag("%s: NOT proved on this host: the kernel stopped before PCI enumeration, so the "
+             "virtio functions and their drivers were not reached",
+             tag);
+        return;
+    }
+    for (size_t i = 0; i < NDEVS; i++) {
+        ck_assert_msg(find_line(r->serial, virtio_devs[i].pci_id, line, sizeof(line)),
+                      "%s: the kernel enumerated PCI but not the virtio function %s", tag,
+                      virtio_devs[i].pci_id);
+        diag("%s: matched: %s", tag, line);
+    }
+    diag("%s: the kernel enumerated every virtio function; NOT proved on this host: the "
+         "drivers binding them (/init, which loads the modules, was not reached)",
+         tag);
+}
+
 START_TEST(pvh_vmlinux_boots)
 {
+    char disk[512], disk_arg[600];
     struct assets a;
     struct boot_run r;
 
     get_assets(&a, false);
-    run_kvmemu("pvh", a.vmlinux, a.initrd, APPEND_PVH, PVH_SECS, &r);
+    make_disk(disk, sizeof(disk));
+    snprintf(disk_arg, sizeof(disk_arg), "path=%s", disk);
+    run_kvmemu(
+        "pvh", a.vmlinux, a.initrd, APPEND_PVH,
+        (const char *const[]){ "--disk", disk_arg, "--rng", "--console-virtio", "none", NULL },
+        PVH_SECS, &r);
     ck_assert_msg(strstr(r.err, "PVH loaded"),
                   "kvmemu's boot timeline has no \"PVH loaded\": "
                   "it did not load %s through its PVH note",
@@ -497,10 +584,12 @@ START_TEST(pvh_vmlinux_boots)
     ck_assert_msg(strstr(r.err, "first guest instruction"), "the guest never started");
     expect_early_log(r.serial, APPEND_PVH, true);
     judge_end("pvh", &r);
+    judge_virtio("pvh", &r);
     diag("pvh: PROVED: kvmemu loaded Debian's vmlinux through its PVH note and the kernel "
          "reported our command line, our e820 map, our ACPI RSDP and MADT, and %d CPUs",
          NR_CPUS);
     free_run(&r);
+    unlink(disk);
 }
 END_TEST
 
@@ -511,7 +600,7 @@ START_TEST(bzimage_is_entered)
     char last[512], reason[1024], line[512];
 
     get_assets(&a, false);
-    run_kvmemu("bzimage", a.vmlinuz, a.initrd, APPEND_BZ, BZ_SECS, &r);
+    run_kvmemu("bzimage", a.vmlinuz, a.initrd, APPEND_BZ, NULL, BZ_SECS, &r);
     ck_assert_msg(strstr(r.err, "bzImage loaded"),
                   "kvmemu's boot timeline has no \"bzImage "
                   "loaded\": it did not accept %s as a bzImage",
