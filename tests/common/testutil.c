@@ -26,3 +26,13 @@ bool log_has(const struct log_capture *c, const char *needle)
 {
     return strstr(c->text, needle) != NULL;
 }
+
+size_t first_byte_not(const void *p, size_t n, uint8_t v)
+{
+    const uint8_t *b = p;
+
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != v)
+            return i;
+    return n;
+}

@@ -4,6 +4,8 @@
 #define TESTUTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <check.h>
 #include <kvmcore/log.h>
@@ -25,5 +27,13 @@ struct log_capture {
 void log_capture_init(struct log_capture *c);
 /* True if some captured message contains every one of the given strings. */
 bool log_has(const struct log_capture *c, const char *needle);
+
+/*
+ * The index of the first byte of p[0..n) that is not v, or n. Check writes
+ * every assertion's location to a file in fork mode, so a buffer is checked
+ * with one assertion on this, not one per byte:
+ *     ck_assert_uint_eq(first_byte_not(p, n, 0), n);
+ */
+size_t first_byte_not(const void *p, size_t n, uint8_t v);
 
 #endif

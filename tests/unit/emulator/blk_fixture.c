@@ -20,6 +20,16 @@ uint8_t bf_pattern(uint64_t i)
     return (uint8_t)(i * 7 + (i >> 9) * 13 + 1);
 }
 
+uint64_t bf_first_unlike_pattern(const void *p, uint64_t n, uint64_t off)
+{
+    const uint8_t *b = p;
+
+    for (uint64_t i = 0; i < n; i++)
+        if (b[i] != bf_pattern(off + i))
+            return i;
+    return n;
+}
+
 void bf_setup(void)
 {
     uint64_t size = BF_SECTORS * 512;

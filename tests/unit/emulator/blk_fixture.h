@@ -35,6 +35,9 @@ extern int bf_fd;        /* the test's own descriptor on it */
 void bf_setup(void);
 void bf_teardown(void);
 uint8_t bf_pattern(uint64_t i);
+/* The index of the first byte of p[0..n) unlike the disk's bytes from
+ * offset off, or n (one assertion per buffer: see first_byte_not()). */
+uint64_t bf_first_unlike_pattern(const void *p, uint64_t n, uint64_t off);
 
 struct bf_dev {
     enum em_vblk_engine engine;

@@ -97,8 +97,7 @@ START_TEST(read_write_round_trip)
     ck_assert_mem_eq(bf_host(r.data, 4096), data, 4096);
     r = bf_req(VIRTIO_BLK_T_IN, 1000, 1024, true);
     ck_assert_uint_eq(bf_do(&r, NULL), VIRTIO_BLK_S_OK);
-    for (unsigned i = 0; i < 1024; i++)
-        ck_assert_uint_eq(((uint8_t *)bf_host(r.data, 1024))[i], bf_pattern(1000 * 512 + i));
+    ck_assert_uint_eq(bf_first_unlike_pattern(bf_host(r.data, 1024), 1024, 1000 * 512), 1024);
     ck_assert_uint_eq(bf_stats().requests, 3);
     ck_assert_uint_eq(bf_cap.count, 0);
 }
@@ -197,8 +196,7 @@ START_TEST(outside_the_disk)
         ck_assert_uint_eq(bf_do(&w, NULL), VIRTIO_BLK_S_IOERR);
         ck_assert_uint_eq(bf_do(&r, NULL), VIRTIO_BLK_S_IOERR);
         /* Nothing read into the guest either. */
-        for (uint32_t i = 0; i < r.len; i++)
-            ck_assert_uint_eq(((uint8_t *)bf_host(r.data, r.len))[i], 0x5a);
+        ck_assert_uint_eq(first_byte_not(bf_host(r.data, r.len), r.len, 0x5a), r.len);
     }
     ck_assert(bf_file_unchanged(snap, len));
     ck_assert_uint_eq(lseek(bf_fd, 0, SEEK_END), CAP * 512); /* not extended */
@@ -338,10 +336,8 @@ static void expect_zeros(uint64_t sector, uint32_t n)
     memset(bf_host(r.data, r.len), 0x5a, r.len);
     ck_assert_uint_eq(bf_do(&r, NULL), VIRTIO_BLK_S_OK);
     bf_file_read(sector * 512, file, n * 512);
-    for (uint32_t i = 0; i < n * 512; i++) {
-        ck_assert_uint_eq(((uint8_t *)bf_host(r.data, r.len))[i], 0);
-        ck_assert_uint_eq(file[i], 0);
-    }
+    ck_assert_uint_eq(first_byte_not(bf_host(r.data, r.len), r.len, 0), r.len);
+    ck_assert_uint_eq(first_byte_not(file, r.len, 0), r.len);
     free(file);
 }
 
@@ -372,16 +368,19 @@ START_TEST(write_zeroes)
     struct stat before, after;
 
     start_rw(_i);
-    ck_assert_int_eq(fstat(bf_fd, &before), 0);
     ck_assert_uint_eq(dwz(VIRTIO_BLK_T_WRITE_ZEROES, &keep, 1), VIRTIO_BLK_S_OK);
     expect_zeros(512, 64);
     /* Without the unmap flag, the blocks stay allocated. */
     ck_assert(!is_hole(512 * 512, 64 * 512));
+    /* Counted here, not at the start: ext4 may take a block for its
+     * extent tree when ZERO_RANGE splits an extent. */
+    ck_assert_int_eq(fsync(bf_fd), 0);
+    ck_assert_int_eq(fstat(bf_fd, &before), 0);
     ck_assert_uint_eq(dwz(VIRTIO_BLK_T_WRITE_ZEROES, &unmap, 1), VIRTIO_BLK_S_OK);
     expect_zeros(2048, 128);
     ck_assert(is_hole(2048 * 512, 128 * 512));
     ck_assert_int_eq(fstat(bf_fd, &after), 0);
-    ck_assert_int_le(after.st_blocks, before.st_blocks - 128);
+    ck_assert_int_le(after.st_blocks, before.st_blocks - 120);
     /* The sectors around them are untouched. */
     {
         uint8_t b[2];
@@ -410,17 +409,18 @@ START_TEST(write_zeroes_fallback)
     bf_bring_up(0);
     ck_assert_uint_eq(dwz(VIRTIO_BLK_T_WRITE_ZEROES, rg, 2), VIRTIO_BLK_S_OK);
     ck_assert_int_eq(pread(mfd, buf, CAP * 512, 0), (ssize_t)(CAP * 512));
-    for (uint64_t i = 0; i < CAP * 512; i++) {
-        bool zero = (i >= 100 * 512 && i < 3100 * 512) || (i >= 5000 * 512 && i < 5016 * 512);
-
-        ck_assert_uint_eq(buf[i], zero ? 0 : bf_pattern(i));
-    }
+    ck_assert_uint_eq(bf_first_unlike_pattern(buf, 100 * 512, 0), 100 * 512);
+    ck_assert_uint_eq(first_byte_not(buf + 100 * 512, 3000 * 512, 0), 3000 * 512);
+    ck_assert_uint_eq(bf_first_unlike_pattern(buf + 3100 * 512, 1900 * 512, 3100 * 512),
+                      1900 * 512);
+    ck_assert_uint_eq(first_byte_not(buf + 5000 * 512, 16 * 512, 0), 16 * 512);
+    ck_assert_uint_eq(bf_first_unlike_pattern(buf + 5016 * 512, (CAP - 5016) * 512, 5016 * 512),
+                      (CAP - 5016) * 512);
     /* Again, now that the device knows (no second attempt at ZERO_RANGE). */
     rg[0] = (struct virtio_blk_discard_write_zeroes){ 6000, 10, 0 };
     ck_assert_uint_eq(dwz(VIRTIO_BLK_T_WRITE_ZEROES, rg, 1), VIRTIO_BLK_S_OK);
     ck_assert_int_eq(pread(mfd, buf, 10 * 512, 6000 * 512), 10 * 512);
-    for (unsigned i = 0; i < 10 * 512; i++)
-        ck_assert_uint_eq(buf[i], 0);
+    ck_assert_uint_eq(first_byte_not(buf, 10 * 512, 0), 10 * 512);
     ck_assert_uint_eq(bf_cap.count, 0);
     free(buf);
     close(mfd);

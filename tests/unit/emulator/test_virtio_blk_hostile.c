@@ -154,8 +154,7 @@ START_TEST(data_in_the_wrong_direction)
     b[2] = (struct vdrv_buf){ st, 1, true };
     chain(b, 3);
     ck_assert_uint_eq(peek(st), VIRTIO_BLK_S_IOERR);
-    for (unsigned i = 0; i < 4096; i++)
-        ck_assert_uint_eq(host[i], 0x5a);
+    ck_assert_uint_eq(first_byte_not(host, 4096, 0x5a), 4096);
     /* A write whose data is device-writable: nothing reaches the disk,
      * and the guest buffer is left alone. */
     st = status_byte();
@@ -164,8 +163,7 @@ START_TEST(data_in_the_wrong_direction)
     b[2] = (struct vdrv_buf){ st, 1, true };
     ck_assert_uint_eq(chain(b, 3), 1);
     ck_assert_uint_eq(peek(st), VIRTIO_BLK_S_IOERR);
-    for (unsigned i = 0; i < 4096; i++)
-        ck_assert_uint_eq(host[i], 0x5a);
+    ck_assert_uint_eq(first_byte_not(host, 4096, 0x5a), 4096);
     /* GET_ID with readable data; write-zeroes with writable data. */
     st = status_byte();
     b[0] = (struct vdrv_buf){ header(VIRTIO_BLK_T_GET_ID, 0), 16, false };
@@ -357,8 +355,7 @@ START_TEST(reset_with_requests_in_flight)
         used_after = *(uint16_t *)bf_host(rings.used + 2, 2);
         ck_assert_uint_eq(used_before, used_after);
         for (unsigned k = 0; k < N_FLIGHT; k++)
-            for (unsigned i = 0; i < BIG; i += 512)
-                ck_assert_uint_eq(((uint8_t *)bf_host(r[k].data, BIG))[i], 0x5a);
+            ck_assert_uint_eq(first_byte_not(bf_host(r[k].data, BIG), BIG, 0x5a), BIG);
     }
     bf_bring_up(0);
     still_works();
@@ -529,8 +526,7 @@ START_TEST(flush_waits_for_a_stuck_write)
     ck_assert_uint_eq(heads[1], (uint16_t)flush.head);
     ck_assert_uint_eq(bf_status(&flush), VIRTIO_BLK_S_OK);
     bf_file_read(16 * 512, file, 4096);
-    for (unsigned i = 0; i < 4096; i++)
-        ck_assert_uint_eq(file[i], 0x44);
+    ck_assert_uint_eq(first_byte_not(file, 4096, 0x44), 4096);
     /* A flush with no write before it goes at once. */
     flush = bf_req(VIRTIO_BLK_T_FLUSH, 0, 0, false);
     ck_assert_uint_eq(bf_do(&flush, NULL), VIRTIO_BLK_S_OK);
