@@ -22,6 +22,7 @@ static const struct board_entry board[] = {
     { "fw_cfg", em_fw_cfg_create },
     { "com1", em_uart_create },
     { "debug-exit", em_debug_exit_create },
+    { "pvpanic", em_pvpanic_create },
     { "virtio", em_virtio_board_create },
 };
 /* clang-format on */

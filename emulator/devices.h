@@ -21,5 +21,6 @@ int em_i8042_create(struct em_machine *m);
 int em_rtc_create(struct em_machine *m);
 int em_pm_create(struct em_machine *m);
 int em_fw_cfg_create(struct em_machine *m);
+int em_pvpanic_create(struct em_machine *m);
 
 #endif

@@ -7,23 +7,31 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "acpi/acpi.h"
+#include "control.h"
 #include "cpu.h"
 #include "devices.h"
 #include "machine.h"
 #include "teardown.h"
 
-#define MAX_DEVICES 32
+#define MAX_DEVICES  32
+#define MAX_CHARDEVS 4
 
 struct device_slot {
     const char *name;
     void *state;
     const struct em_device_ops *ops;
+};
+
+struct chardev_slot {
+    const char *label;
+    struct em_chardev *chr;
 };
 
 struct em_machine {
@@ -41,6 +49,8 @@ struct em_machine {
 
     unsigned nr_devices;
     struct device_slot devices[MAX_DEVICES];
+    unsigned nr_chardevs;
+    struct chardev_slot chardevs[MAX_CHARDEVS];
 
     /* The boot image, kept so that a reset loads it again. */
     struct em_image kernel, initrd;
@@ -55,8 +65,24 @@ struct em_machine {
     pthread_mutex_t req_lock;
     enum em_request req;
     int req_status;
+    const char *req_reason; /* QEMU's ShutdownCause, for the events */
+    bool req_by_guest;
     int exit_status;
     unsigned resets;
+
+    /*
+     * The run state (QEMU's RunState). Changes are serialised by ctl_lock,
+     * which the monitor's thread (stop, cont) and the main thread (reset,
+     * panic, the end) take; vCPU threads never do, so waiting for them
+     * under it cannot deadlock. Reads need no lock.
+     */
+    pthread_mutex_t ctl_lock;
+    _Atomic int state;
+
+    /* The monitor, while it exists; events from any thread go through
+     * mon_lock so that none reaches it while it is destroyed. */
+    pthread_mutex_t mon_lock;
+    struct em_control *control;
 
     int pidfile_fd;
     pid_t teardown_pid;
@@ -155,23 +181,192 @@ void *em_machine_device(const struct em_machine *m, const char *name)
     return NULL;
 }
 
-/* ---- requests from vCPU threads and devices ---- */
+int em_machine_add_chardev(struct em_machine *m, const char *label, struct em_chardev *chr)
+{
+    if (m->nr_chardevs == MAX_CHARDEVS) {
+        kc_log(&m->log, KC_LOG_ERROR, "chardev %s: at most %d", label, MAX_CHARDEVS);
+        return -ENOSPC;
+    }
+    m->chardevs[m->nr_chardevs++] = (struct chardev_slot){ label, chr };
+    return 0;
+}
 
-void em_machine_request(struct em_machine *m, enum em_request req, int status)
+unsigned em_machine_chardev_count(const struct em_machine *m)
+{
+    return m->nr_chardevs;
+}
+
+struct em_chardev *em_machine_chardev(const struct em_machine *m, unsigned i, const char **label)
+{
+    if (i >= m->nr_chardevs)
+        return NULL;
+    *label = m->chardevs[i].label;
+    return m->chardevs[i].chr;
+}
+
+/* ---- requests from vCPU threads, devices and the host ---- */
+
+/* A power-off or error is final; a panic overrides a reset, not them. */
+static int priority(enum em_request req)
+{
+    switch (req) {
+    case EM_REQ_RESET:
+        return 1;
+    case EM_REQ_PANIC:
+        return 2;
+    case EM_REQ_POWEROFF:
+    case EM_REQ_ERROR:
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+static void request(struct em_machine *m, enum em_request req, int status, const char *reason,
+                    bool by_guest)
 {
     struct kc_vcpu *self = kc_vcpu_self();
 
     pthread_mutex_lock(&m->req_lock);
-    /* A power-off or error is final; a reset never overrides one. */
-    if (m->req == EM_REQ_NONE || (m->req == EM_REQ_RESET && req != EM_REQ_RESET)) {
+    if (priority(req) > priority(m->req)) {
         m->req = req;
         m->req_status = status;
+        m->req_reason = reason;
+        m->req_by_guest = by_guest;
     }
     pthread_mutex_unlock(&m->req_lock);
-    /* The vCPU that asked stops at once; the main thread stops the rest. */
-    if (self)
+    /* The vCPU that asked stops at once; the main thread stops the rest.
+     * A panicking vCPU is paused with the others (--on-panic pause), so
+     * that "cont" can run it again. */
+    if (self && req != EM_REQ_PANIC)
         kc_vcpu_request_stop(self);
     uv_async_send(&m->wake);
+}
+
+void em_machine_request(struct em_machine *m, enum em_request req, int status)
+{
+    static const char *const reasons[] = {
+        [EM_REQ_RESET] = "guest-reset",
+        [EM_REQ_POWEROFF] = "guest-shutdown",
+        [EM_REQ_ERROR] = "guest-shutdown",
+        [EM_REQ_PANIC] = "guest-panic",
+    };
+
+    request(m, req, status, req < sizeof(reasons) / sizeof(reasons[0]) ? reasons[req] : NULL, true);
+}
+
+void em_machine_request_by_host(struct em_machine *m, enum em_request req, int status,
+                                const char *reason)
+{
+    request(m, req, status, reason, false);
+}
+
+/* ---- events ---- */
+
+void em_machine_event(struct em_machine *m, const char *event, json_object *data)
+{
+    pthread_mutex_lock(&m->mon_lock);
+    if (m->control)
+        em_control_event(m->control, event, data);
+    else
+        json_object_put(data);
+    pthread_mutex_unlock(&m->mon_lock);
+}
+
+/* SHUTDOWN and RESET carry who asked and why. */
+static void cause_event(struct em_machine *m, const char *event, bool guest, const char *reason)
+{
+    json_object *d = json_object_new_object();
+
+    json_object_object_add(d, "guest", json_object_new_boolean(guest));
+    json_object_object_add(d, "reason", json_object_new_string(reason ? reason : "none"));
+    em_machine_event(m, event, d);
+}
+
+void em_machine_block_io_error(struct em_machine *m, unsigned index, const char *op, int err)
+{
+    json_object *d = json_object_new_object();
+    char name[16];
+
+    /* QEMU's IoOperationType has only read and write: a flush, discard or
+     * write-zeroes fails as a write. */
+    snprintf(name, sizeof(name), "virtio%u", index);
+    json_object_object_add(d, "device", json_object_new_string(name));
+    snprintf(name, sizeof(name), "disk%u", index);
+    json_object_object_add(d, "node-name", json_object_new_string(name));
+    json_object_object_add(d, "operation",
+                           json_object_new_string(strcmp(op, "read") ? "write" : "read"));
+    json_object_object_add(d, "action", json_object_new_string("report"));
+    json_object_object_add(d, "nospace", json_object_new_boolean(err == ENOSPC));
+    json_object_object_add(d, "reason", json_object_new_string(strerror(err)));
+    em_machine_event(m, "BLOCK_IO_ERROR", d);
+}
+
+/* ---- control: the run state ---- */
+
+enum em_run_state em_machine_state(struct em_machine *m)
+{
+    return (enum em_run_state)atomic_load(&m->state);
+}
+
+int em_machine_stop(struct em_machine *m, char *err, size_t errlen)
+{
+    bool changed = false;
+    int ret = 0;
+
+    pthread_mutex_lock(&m->ctl_lock);
+    /* As QEMU: stopping a VM that does not run changes nothing. */
+    if (atomic_load(&m->state) == EM_RUN_RUNNING) {
+        ret = kc_vm_pause(m->vm);
+        if (ret < 0)
+            snprintf(err, errlen, "the vCPUs could not be paused: %s", strerror(-ret));
+        else {
+            atomic_store(&m->state, EM_RUN_PAUSED);
+            changed = true;
+        }
+    }
+    pthread_mutex_unlock(&m->ctl_lock);
+    if (changed)
+        em_machine_event(m, "STOP", NULL);
+    return ret;
+}
+
+int em_machine_cont(struct em_machine *m, char *err, size_t errlen)
+{
+    bool changed = false;
+    int ret = 0;
+
+    pthread_mutex_lock(&m->ctl_lock);
+    switch (atomic_load(&m->state)) {
+    case EM_RUN_SHUTDOWN:
+    case EM_RUN_INTERNAL_ERROR:
+        snprintf(err, errlen, "Resetting the Virtual Machine is required");
+        ret = -EBUSY;
+        break;
+    case EM_RUN_RUNNING:
+        break;
+    default: /* prelaunch, paused, guest-panicked */
+        if (atomic_load(&m->state) == EM_RUN_PRELAUNCH)
+            em_timeline_mark_once(m->tl, "first guest instruction");
+        kc_vm_resume(m->vm);
+        atomic_store(&m->state, EM_RUN_RUNNING);
+        changed = true;
+        break;
+    }
+    pthread_mutex_unlock(&m->ctl_lock);
+    if (changed)
+        em_machine_event(m, "RESUME", NULL);
+    return ret;
+}
+
+int em_machine_vcpu_thread_id(struct em_machine *m, unsigned i)
+{
+    return i < kc_vm_vcpu_count(m->vm) ? kc_vcpu_thread_id(kc_vm_vcpu(m->vm, i)) : -1;
+}
+
+void em_machine_completed(struct em_machine *m, unsigned long *int3, unsigned long *fwait)
+{
+    em_cpus_completed(m->cpus, int3, fwait);
 }
 
 /* ---- building ---- */
@@ -340,6 +535,9 @@ struct em_machine *em_machine_create(const struct em_config *cfg, struct em_time
                                      : cfg->verbose > 0 ? KC_LOG_WARN
                                                         : KC_LOG_ERROR };
     pthread_mutex_init(&m->req_lock, NULL);
+    pthread_mutex_init(&m->ctl_lock, NULL);
+    pthread_mutex_init(&m->mon_lock, NULL);
+    atomic_store(&m->state, cfg->paused ? EM_RUN_PRELAUNCH : EM_RUN_RUNNING);
     em_memmap_init(&m->mm, cfg->ram_size);
     if (init_loop(m) < 0)
         goto fail;
@@ -374,6 +572,12 @@ struct em_machine *em_machine_create(const struct em_config *cfg, struct em_time
         goto fail;
     if (write_pidfile(m) < 0)
         goto fail;
+    /* Last: a client that connects finds the whole machine. */
+    if (cfg->nr_monitors) {
+        m->control = em_control_create(m);
+        if (!m->control)
+            goto fail;
+    }
     return m;
 
 fail:
@@ -409,11 +613,15 @@ static int reset_in_place(struct em_machine *m)
     return ret;
 }
 
-static void finish(struct em_machine *m, int status)
+/* The end of the run, in `state` (shutdown, internal-error). */
+static void finish(struct em_machine *m, int status, enum em_run_state state)
 {
     unsigned long int3, fwait;
 
+    pthread_mutex_lock(&m->ctl_lock);
+    atomic_store(&m->state, state);
     em_cpus_stop(m->cpus);
+    pthread_mutex_unlock(&m->ctl_lock);
     em_cpus_completed(m->cpus, &int3, &fwait);
     if (int3 || fwait)
         em_timeline_mark(m->tl, "completed for the host: %lu int3, %lu fwait", int3, fwait);
@@ -421,35 +629,85 @@ static void finish(struct em_machine *m, int status)
     uv_stop(&m->loop);
 }
 
+/* Reset in place, keeping a stopped VM stopped: as QEMU, a VM reset while
+ * not running is then in prelaunch, and "cont" runs it. */
+static void do_reset(struct em_machine *m, bool guest, const char *reason)
+{
+    int ret;
+
+    pthread_mutex_lock(&m->ctl_lock);
+    ret = reset_in_place(m);
+    if (ret == 0 && atomic_load(&m->state) != EM_RUN_RUNNING)
+        atomic_store(&m->state, EM_RUN_PRELAUNCH);
+    pthread_mutex_unlock(&m->ctl_lock);
+    if (ret < 0) {
+        kc_log(&m->log, KC_LOG_ERROR, "the machine could not be reset");
+        finish(m, EM_EXIT_ERROR, EM_RUN_INTERNAL_ERROR);
+        return;
+    }
+    cause_event(m, "RESET", guest, reason);
+}
+
+/* QEMU's order: GUEST_PANICKED, then STOP (pause) or SHUTDOWN (power-off). */
+static void do_panic(struct em_machine *m)
+{
+    json_object *d = json_object_new_object();
+    bool pause = m->cfg.on_panic == EM_PANIC_PAUSE;
+
+    json_object_object_add(d, "action", json_object_new_string(pause ? "pause" : "poweroff"));
+    em_machine_event(m, "GUEST_PANICKED", d);
+    if (!pause) {
+        cause_event(m, "SHUTDOWN", true, "guest-panic");
+        finish(m, EM_EXIT_OK, EM_RUN_SHUTDOWN);
+        return;
+    }
+    pthread_mutex_lock(&m->ctl_lock);
+    kc_vm_pause(m->vm);
+    atomic_store(&m->state, EM_RUN_GUEST_PANICKED);
+    pthread_mutex_unlock(&m->ctl_lock);
+    em_machine_event(m, "STOP", NULL);
+}
+
 static void on_wake(uv_async_t *h)
 {
     struct em_machine *m = h->data;
     enum em_request req;
+    const char *reason;
+    bool guest;
     int status;
 
     pthread_mutex_lock(&m->req_lock);
     req = m->req;
     status = m->req_status;
+    reason = m->req_reason;
+    guest = m->req_by_guest;
     m->req = EM_REQ_NONE;
     pthread_mutex_unlock(&m->req_lock);
 
     switch (req) {
     case EM_REQ_RESET:
         if (m->cfg.on_reboot == EM_REBOOT_EXIT) {
+            /* As QEMU's -no-reboot: the reset becomes a shutdown. */
             em_timeline_mark(m->tl, "reset: exiting (--on-reboot exit)");
-            finish(m, EM_EXIT_OK);
-        } else if (reset_in_place(m) < 0) {
-            kc_log(&m->log, KC_LOG_ERROR, "the machine could not be reset");
-            finish(m, EM_EXIT_ERROR);
+            cause_event(m, "SHUTDOWN", guest, reason);
+            finish(m, EM_EXIT_OK, EM_RUN_SHUTDOWN);
+        } else {
+            do_reset(m, guest, reason);
         }
         break;
     case EM_REQ_POWEROFF:
         em_timeline_mark(m->tl, "power-off (status %d)", status);
-        finish(m, status);
+        cause_event(m, "SHUTDOWN", guest, reason);
+        finish(m, status, EM_RUN_SHUTDOWN);
         break;
     case EM_REQ_ERROR:
         em_timeline_mark(m->tl, "stopped on an error");
-        finish(m, status ? status : EM_EXIT_ERROR);
+        if (em_machine_state(m) == EM_RUN_RUNNING)
+            em_machine_event(m, "STOP", NULL);
+        finish(m, status ? status : EM_EXIT_ERROR, EM_RUN_INTERNAL_ERROR);
+        break;
+    case EM_REQ_PANIC:
+        do_panic(m);
         break;
     default:
         break;
@@ -463,11 +721,16 @@ static void on_signal(uv_signal_t *h, int signum)
     /* As QEMU does: a termination signal ends the VM, status 0. */
     fprintf(stderr, "kvmemu: terminating on signal %d\n", signum);
     em_timeline_mark(m->tl, "terminated by signal %d", signum);
-    em_machine_request(m, EM_REQ_POWEROFF, EM_EXIT_OK);
+    em_machine_request_by_host(m, EM_REQ_POWEROFF, EM_EXIT_OK, "host-signal");
 }
 
 int em_machine_run(struct em_machine *m)
 {
+    /* --paused: the vCPU threads start and wait at once, for "cont". */
+    if (m->cfg.paused) {
+        kc_vm_pause(m->vm);
+        em_timeline_mark(m->tl, "vCPUs wait for \"cont\" (--paused)");
+    }
     if (em_cpus_start(m->cpus) < 0)
         return EM_EXIT_ERROR;
     m->exit_status = EM_EXIT_ERROR;
@@ -496,6 +759,16 @@ void em_machine_destroy(struct em_machine *m)
 {
     if (!m)
         return;
+    /* The monitor first: its commands act on everything below. What it
+     * still has to send (the reply to "quit", the last events) goes out. */
+    if (m->control) {
+        struct em_control *c = m->control;
+
+        pthread_mutex_lock(&m->mon_lock);
+        m->control = NULL;
+        pthread_mutex_unlock(&m->mon_lock);
+        em_control_destroy(c);
+    }
     if (m->vm)
         kc_vm_stop(m->vm);
     for (unsigned i = m->nr_devices; i-- > 0;)
@@ -512,5 +785,7 @@ void em_machine_destroy(struct em_machine *m)
         close(m->pidfile_fd);
     }
     pthread_mutex_destroy(&m->req_lock);
+    pthread_mutex_destroy(&m->ctl_lock);
+    pthread_mutex_destroy(&m->mon_lock);
     free(m);
 }

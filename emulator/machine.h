@@ -19,6 +19,7 @@
 
 #include "loader/loader.h"
 #include "memmap.h"
+#include "monitor/qmp.h"
 #include "options.h"
 #include "timeline.h"
 
@@ -30,6 +31,7 @@ enum em_request {
     EM_REQ_RESET,    /* reset in place, or exit, per --on-reboot */
     EM_REQ_POWEROFF, /* end with the given status */
     EM_REQ_ERROR,    /* the VM cannot go on: end with status 1 */
+    EM_REQ_PANIC,    /* the guest panicked: --on-panic says what next */
 };
 
 /* Builds the whole machine and loads the boot image; vCPUs do not run
@@ -42,6 +44,29 @@ void em_machine_destroy(struct em_machine *m);
 /* Thread-safe. The first power-off or error wins; a reset is dropped if
  * either is already pending. */
 void em_machine_request(struct em_machine *m, enum em_request req, int status);
+/* The same, asked by the host rather than the guest: `reason` is QEMU's
+ * ShutdownCause for the SHUTDOWN or RESET event ("host-qmp-quit", ...). */
+void em_machine_request_by_host(struct em_machine *m, enum em_request req, int status,
+                                const char *reason);
+
+/* ---- control (the monitor's thread; never a vCPU thread) ---- */
+
+enum em_run_state em_machine_state(struct em_machine *m);
+/* stop: returns once no vCPU executes guest code (STOP event); cont: runs
+ * them again, or for the first time after --paused (RESUME). 0, or -errno
+ * with a message for the client in err. */
+int em_machine_stop(struct em_machine *m, char *err, size_t errlen);
+int em_machine_cont(struct em_machine *m, char *err, size_t errlen);
+/* The host thread id of vCPU i, -1 before it first ran. */
+int em_machine_vcpu_thread_id(struct em_machine *m, unsigned i);
+/* How many instructions kvmemu completed for the host (insn_complete.h). */
+void em_machine_completed(struct em_machine *m, unsigned long *int3, unsigned long *fwait);
+
+/* A QMP event for the monitor's clients (dropped without a monitor); takes
+ * `data`, which may be NULL. Any thread. */
+void em_machine_event(struct em_machine *m, const char *event, json_object *data);
+/* Disk `index` met a host I/O error during `op`: BLOCK_IO_ERROR. */
+void em_machine_block_io_error(struct em_machine *m, unsigned index, const char *op, int err);
 
 /* ---- for devices ---- */
 
@@ -76,6 +101,13 @@ int em_machine_add_device(struct em_machine *m, const char *name, void *state,
                           const struct em_device_ops *ops);
 /* The state of the device called `name`, or NULL. */
 void *em_machine_device(const struct em_machine *m, const char *name);
+
+/* A device's character backend, listed by the monitor's query-chardev
+ * under `label` ("serial0"); `label` must outlive the machine. */
+struct em_chardev;
+int em_machine_add_chardev(struct em_machine *m, const char *label, struct em_chardev *chr);
+unsigned em_machine_chardev_count(const struct em_machine *m);
+struct em_chardev *em_machine_chardev(const struct em_machine *m, unsigned i, const char **label);
 
 /* Where the ACPI RSDP is (0 without ACPI), for loaders and fw_cfg. */
 uint64_t em_machine_rsdp(const struct em_machine *m);

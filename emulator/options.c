@@ -52,6 +52,15 @@
     "  --debug-exit             a write of V to port 0xf4 ends kvmemu with status\n"               \
     "                           (V << 1) | 1, as QEMU's isa-debug-exit\n"                          \
     "  --on-reboot reset|exit   what a guest reset does (default reset)\n"                         \
+    "  --on-panic poweroff|pause\n"                                                                \
+    "                           what a guest panic (pvpanic, port 0x505) does\n"                   \
+    "                           (default poweroff, as QEMU's)\n"                                   \
+    "\n"                                                                                           \
+    "Control:\n"                                                                                   \
+    "  --monitor unix:PATH|fd=N a QMP monitor on a unix socket created 0600, or on an\n"           \
+    "                           inherited socket (listening or connected); up to 4\n"              \
+    "  --paused                 do not start the vCPUs until the monitor's \"cont\"\n"             \
+    "  --uuid UUID              the VM's UUID, as query-uuid reports it\n"                         \
     "  --pidfile PATH           write the process id here (locked while running)\n"                \
     "  --kvm-fd N               use this open /dev/kvm descriptor instead of opening it\n"         \
     "  --trace-boot             print the boot timeline on exit\n"                                 \
@@ -89,6 +98,10 @@ enum {
     OPT_NET,
     OPT_RNG,
     OPT_CONSOLE_VIRTIO,
+    OPT_MONITOR,
+    OPT_PAUSED,
+    OPT_UUID,
+    OPT_ON_PANIC,
 };
 
 static const struct option long_opts[] = {
@@ -116,6 +129,10 @@ static const struct option long_opts[] = {
     { "net", required_argument, NULL, OPT_NET },
     { "rng", optional_argument, NULL, OPT_RNG },
     { "console-virtio", required_argument, NULL, OPT_CONSOLE_VIRTIO },
+    { "monitor", required_argument, NULL, OPT_MONITOR },
+    { "paused", no_argument, NULL, OPT_PAUSED },
+    { "uuid", required_argument, NULL, OPT_UUID },
+    { "on-panic", required_argument, NULL, OPT_ON_PANIC },
     { NULL, 0, NULL, 0 },
 };
 
@@ -190,6 +207,48 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
     errno = 0;
     *out = strtoull(s, &end, 0);
     return !errno && !*end && *out <= max;
+}
+
+/* unix:PATH or fd=N (an open socket). */
+static int parse_monitor(const char *v, struct em_config *cfg, FILE *err)
+{
+    struct em_monitor_spec *m;
+    unsigned long long n;
+
+    if (cfg->nr_monitors == EM_MAX_MONITORS)
+        return bad(err, "monitor", "at most %d monitors", EM_MAX_MONITORS);
+    m = &cfg->monitors[cfg->nr_monitors];
+    m->fd = -1;
+    m->path = NULL;
+    if (!strncmp(v, "unix:", 5) && v[5]) {
+        if (strlen(v + 5) >= 108)
+            return bad(err, "monitor", "'%s': a unix socket path has at most 107 bytes", v + 5);
+        m->path = v + 5;
+    } else if (!strncmp(v, "fd=", 3)) {
+        if (!parse_uint(v + 3, INT_MAX, &n) || fcntl((int)n, F_GETFD) < 0)
+            return bad(err, "monitor", "'%s' is not an open file descriptor", v + 3);
+        m->fd = (int)n;
+    } else {
+        return bad(err, "monitor", "'%s' is not unix:PATH or fd=N", v);
+    }
+    cfg->nr_monitors++;
+    return 0;
+}
+
+/* 8-4-4-4-12 hex digits, kept in lower case. */
+static int parse_uuid(const char *v, struct em_config *cfg, FILE *err)
+{
+    if (strlen(v) != 36)
+        return bad(err, "uuid", "'%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", v);
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+        if (dash ? v[i] != '-' : !isxdigit((unsigned char)v[i]))
+            return bad(err, "uuid", "'%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", v);
+        cfg->uuid[i] = (char)tolower((unsigned char)v[i]);
+    }
+    cfg->uuid[36] = '\0';
+    return 0;
 }
 
 static int parse_name(const char *v, struct em_config *cfg, FILE *err)
@@ -587,6 +646,21 @@ static int parse_one(int c, char *v, struct em_config *cfg, FILE *err)
         else
             return bad(err, "on-reboot", "'%s' is not reset or exit", v);
         return 0;
+    case OPT_ON_PANIC:
+        if (!strcmp(v, "poweroff"))
+            cfg->on_panic = EM_PANIC_POWEROFF;
+        else if (!strcmp(v, "pause"))
+            cfg->on_panic = EM_PANIC_PAUSE;
+        else
+            return bad(err, "on-panic", "'%s' is not poweroff or pause", v);
+        return 0;
+    case OPT_MONITOR:
+        return parse_monitor(v, cfg, err);
+    case OPT_PAUSED:
+        cfg->paused = true;
+        return 0;
+    case OPT_UUID:
+        return parse_uuid(v, cfg, err);
     case OPT_PIDFILE:
         if (!*v)
             return bad(err, "pidfile", "%s", "empty path");

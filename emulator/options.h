@@ -59,6 +59,19 @@ struct em_net_spec {
     uint8_t mac[6];
 };
 
+#define EM_MAX_MONITORS 4
+
+/* --monitor unix:PATH|fd=N */
+struct em_monitor_spec {
+    const char *path; /* NULL when fd is given */
+    int fd;
+};
+
+enum em_on_panic {
+    EM_PANIC_POWEROFF, /* QEMU's default: GUEST_PANICKED, then SHUTDOWN */
+    EM_PANIC_PAUSE,    /* the VM stays, paused, for a dump or a look */
+};
+
 enum em_on_reboot {
     EM_REBOOT_RESET,
     EM_REBOOT_EXIT,
@@ -97,6 +110,11 @@ struct em_config {
     struct kc_cpuid_change cpu_changes[EM_MAX_CPU_CHANGES];
     unsigned nr_cpu_changes;
     enum em_on_reboot on_reboot;
+    enum em_on_panic on_panic;
+    unsigned nr_monitors;
+    struct em_monitor_spec monitors[EM_MAX_MONITORS];
+    bool paused;   /* --paused: prelaunch until "cont" */
+    char uuid[37]; /* "" when not given */
     const char *pidfile;
     bool debug_exit;
     bool trace_boot;

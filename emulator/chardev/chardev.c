@@ -340,6 +340,25 @@ const char *em_chardev_pty_path(const struct em_chardev *c)
     return c->be == &em_chardev_pty_backend && c->path ? c->path : "";
 }
 
+bool em_chardev_filename(struct em_chardev *c, char *buf, size_t len)
+{
+    bool open = true;
+
+    if (c->be == &em_chardev_stdio_backend)
+        snprintf(buf, len, "stdio");
+    else if (c->be == &em_chardev_file_backend)
+        snprintf(buf, len, "file:%s", c->path);
+    else if (c->be == &em_chardev_pty_backend)
+        snprintf(buf, len, "pty:%s", c->path ? c->path : "");
+    else if (c->be == &em_chardev_unix_backend) {
+        /* QEMU's form for a listening socket, and its client's state. */
+        open = em_chardev_connected(c);
+        snprintf(buf, len, "%sunix:%s,server=on", open ? "" : "disconnected:", c->path);
+    } else
+        snprintf(buf, len, "null");
+    return open;
+}
+
 /* ---- life ---- */
 
 static const struct chardev_backend *backend_of(enum em_chardev_kind kind)

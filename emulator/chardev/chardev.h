@@ -74,6 +74,9 @@ uint64_t em_chardev_written(struct em_chardev *c);
 uint64_t em_chardev_dropped(struct em_chardev *c);
 /* The pty's path, "" for other backends. */
 const char *em_chardev_pty_path(const struct em_chardev *c);
+/* The backend as QEMU's query-chardev names it ("stdio", "pty:/dev/pts/3",
+ * "unix:PATH,server=on", ...); false while a socket has no client. */
+bool em_chardev_filename(struct em_chardev *c, char *buf, size_t len);
 /* True while a unix-socket client is connected. */
 bool em_chardev_connected(struct em_chardev *c);
 

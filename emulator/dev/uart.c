@@ -193,5 +193,5 @@ int em_uart_create(struct em_machine *m)
         return ret;
     if (u->chr)
         em_chardev_attach(u->chr, &uart_frontend, u);
-    return 0;
+    return u->chr ? em_machine_add_chardev(m, "serial0", u->chr) : 0;
 }

@@ -500,6 +500,11 @@ void em_vblk_stats(struct em_vblk *b, struct em_vblk_stats *s)
     em_virtio_unlock(b->vd);
 }
 
+uint64_t em_vblk_size(const struct em_vblk *b)
+{
+    return b->disk.capacity * 512;
+}
+
 const char *em_vblk_engine_name(const struct em_vblk *b)
 {
     return b->eng->ops->name;

@@ -51,5 +51,7 @@ struct em_virtio_dev *em_vblk_create_opts(const struct em_vdev_env *env,
 /* Any thread, except from on_io_error (it takes the device's lock). */
 void em_vblk_stats(struct em_vblk *b, struct em_vblk_stats *s);
 const char *em_vblk_engine_name(const struct em_vblk *b);
+/* The disk's size in bytes as the guest sees it (whole sectors). */
+uint64_t em_vblk_size(const struct em_vblk *b);
 
 #endif

@@ -7,8 +7,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "pci/pci.h"
+#include "virtio/blk.h"
 #include "virtio/board.h"
 #include "virtio/devices.h"
 #include "virtio/pci.h"
@@ -50,6 +52,71 @@ static int add(struct em_machine *m, struct em_pci_bus *bus, struct em_virtio_de
     return ret;
 }
 
+/*
+ * A disk's host I/O errors become the monitor's BLOCK_IO_ERROR event, and
+ * the monitor finds the disk's model here. The hook's state is a machine
+ * device of its own, created before the disk, so that it is destroyed
+ * after it.
+ */
+struct blk_hook {
+    struct em_machine *m;
+    unsigned index;
+    struct em_vblk *blk;
+    char name[32];
+};
+
+static void hook_name(char *buf, size_t len, unsigned i)
+{
+    snprintf(buf, len, "virtio-blk%u-events", i);
+}
+
+struct em_vblk *em_virtio_board_disk(struct em_machine *m, unsigned i)
+{
+    char name[32];
+    struct blk_hook *h;
+
+    hook_name(name, sizeof(name), i);
+    h = em_machine_device(m, name);
+    return h ? h->blk : NULL;
+}
+
+static void blk_io_error(void *opaque, const char *disk, const char *op, int err)
+{
+    struct blk_hook *h = opaque;
+
+    (void)disk;
+    em_machine_block_io_error(h->m, h->index, op, err);
+}
+
+static void blk_hook_destroy(void *state)
+{
+    free(state);
+}
+
+static const struct em_device_ops blk_hook_ops = { .destroy = blk_hook_destroy };
+
+static int add_disk(struct em_machine *m, struct em_pci_bus *bus, const struct em_vdev_env *env,
+                    unsigned i)
+{
+    struct blk_hook *h = calloc(1, sizeof(*h));
+    struct em_vblk_opts opts = { .on_io_error = blk_io_error, .opaque = h };
+    char name[32];
+    int ret;
+
+    if (!h)
+        return -ENOMEM;
+    *h = (struct blk_hook){ .m = m, .index = i };
+    hook_name(h->name, sizeof(h->name), i);
+    ret = em_machine_add_device(m, h->name, h, &blk_hook_ops);
+    if (ret < 0) {
+        free(h);
+        return ret;
+    }
+    snprintf(name, sizeof(name), "virtio-blk%u", i);
+    return add(m, bus, em_vblk_create_opts(env, &em_machine_config(m)->disks[i], &opts, &h->blk),
+               name);
+}
+
 int em_virtio_board_create(struct em_machine *m)
 {
     const struct em_config *cfg = em_machine_config(m);
@@ -66,10 +133,8 @@ int em_virtio_board_create(struct em_machine *m)
         kc_log(em_machine_logger(m), KC_LOG_ERROR, "virtio: there is no PCI bus to plug into");
         return -ENODEV;
     }
-    for (unsigned i = 0; i < cfg->nr_disks && ret == 0; i++) {
-        snprintf(name, sizeof(name), "virtio-blk%u", i);
-        ret = add(m, bus, em_vblk_create(&env, &cfg->disks[i]), name);
-    }
+    for (unsigned i = 0; i < cfg->nr_disks && ret == 0; i++)
+        ret = add_disk(m, bus, &env, i);
     for (unsigned i = 0; i < cfg->nr_nics && ret == 0; i++) {
         snprintf(name, sizeof(name), "virtio-net%u", i);
         ret = add(m, bus, em_vnet_create(&env, &cfg->nics[i]), name);
@@ -77,7 +142,12 @@ int em_virtio_board_create(struct em_machine *m)
     if (cfg->rng.enabled && ret == 0)
         ret =
             add(m, bus, em_vrng_create(&env, cfg->rng.max_bytes, cfg->rng.period_ms), "virtio-rng");
-    if (cfg->console_virtio && ret == 0)
-        ret = add(m, bus, em_vconsole_create(&env, &cfg->console), "virtio-console");
+    if (cfg->console_virtio && ret == 0) {
+        struct em_virtio_dev *vd = em_vconsole_create(&env, &cfg->console);
+
+        ret = add(m, bus, vd, "virtio-console");
+        if (ret == 0)
+            ret = em_machine_add_chardev(m, "console0", em_vconsole_chardev(vd));
+    }
     return ret;
 }

@@ -15,4 +15,7 @@
  */
 int em_virtio_board_create(struct em_machine *m);
 
+/* Disk i's device model (for the monitor), NULL if there is none. */
+struct em_vblk *em_virtio_board_disk(struct em_machine *m, unsigned i);
+
 #endif

@@ -262,6 +262,11 @@ static const struct em_virtio_device_ops vconsole_ops = {
     .destroy = con_destroy,
 };
 
+struct em_chardev *em_vconsole_chardev(struct em_virtio_dev *vd)
+{
+    return ((struct vconsole *)em_virtio_device_state(vd))->chr;
+}
+
 struct em_virtio_dev *em_vconsole_create(const struct em_vdev_env *env,
                                          const struct em_chardev_spec *backend)
 {

@@ -17,6 +17,8 @@
 #include "options.h"
 #include "virtio/virtio.h"
 
+struct em_chardev;
+
 /* What every factory gets: guest memory and where to report. */
 struct em_vdev_env {
     const struct kc_mem *mem;
@@ -31,5 +33,7 @@ struct em_virtio_dev *em_vrng_create(const struct em_vdev_env *env, uint64_t max
                                      uint64_t period_ms);
 struct em_virtio_dev *em_vconsole_create(const struct em_vdev_env *env,
                                          const struct em_chardev_spec *backend);
+/* The console's backend (for the monitor's query-chardev). */
+struct em_chardev *em_vconsole_chardev(struct em_virtio_dev *vd);
 
 #endif

@@ -560,6 +560,11 @@ const char *em_virtio_name(const struct em_virtio_dev *vd)
     return vd->ops->name;
 }
 
+void *em_virtio_device_state(const struct em_virtio_dev *vd)
+{
+    return vd->dev;
+}
+
 void em_virtio_queue_regs(struct em_virtio_dev *vd, unsigned q, struct em_virtio_queue_regs *r)
 {
     memset(r, 0, sizeof(*r));

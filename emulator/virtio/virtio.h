@@ -118,6 +118,8 @@ uint16_t em_virtio_queue_max_size(const struct em_virtio_dev *vd);
 uint16_t em_virtio_device_id(const struct em_virtio_dev *vd);
 uint32_t em_virtio_config_size(const struct em_virtio_dev *vd);
 const char *em_virtio_name(const struct em_virtio_dev *vd);
+/* The device model's state, as given to em_virtio_create(). */
+void *em_virtio_device_state(const struct em_virtio_dev *vd);
 
 /* Queue registers. Writes are ignored (and logged once) for an invalid
  * queue or once the queue is enabled; enabling checks the rings and sets

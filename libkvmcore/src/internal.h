@@ -149,6 +149,7 @@ struct kc_vcpu {
     bool loop_thread_valid;
     pthread_t loop_thread; /* the thread inside kc_vcpu_loop() */
     pthread_t thread;      /* from kc_vcpu_start() */
+    _Atomic int tid;       /* the kernel's id of the loop's thread; 0 before */
 
     /* The thread helper's arguments and result. */
     kc_exit_fn fn;

@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -118,6 +120,7 @@ static int loop_body(struct kc_vcpu *vcpu, kc_exit_fn fn, void *opaque, struct k
     int result;
 
     self_vcpu = vcpu;
+    atomic_store(&vcpu->tid, (int)syscall(SYS_gettid));
     for (;;) {
         if (atomic_load(&vcpu->requests) && handle_requests(vcpu)) {
             memset(&exit, 0, sizeof(exit));
@@ -236,6 +239,13 @@ int kc_vcpu_join(struct kc_vcpu *vcpu, struct kc_exit *last)
     if (last)
         *last = vcpu->last_exit;
     return vcpu->loop_result;
+}
+
+int kc_vcpu_thread_id(const struct kc_vcpu *vcpu)
+{
+    int tid = atomic_load(&vcpu->tid);
+
+    return tid > 0 ? tid : -1;
 }
 
 bool kc_vcpu_is_started(const struct kc_vcpu *vcpu)

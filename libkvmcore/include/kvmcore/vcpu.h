@@ -113,6 +113,9 @@ int kc_vcpu_start(struct kc_vcpu *vcpu, kc_exit_fn fn, void *opaque);
 /* Waits for that thread; returns its loop result and copies its last exit. */
 int kc_vcpu_join(struct kc_vcpu *vcpu, struct kc_exit *last);
 bool kc_vcpu_is_started(const struct kc_vcpu *vcpu);
+/* The host thread id (gettid) of the thread that last ran the vCPU's
+ * loop, as QEMU's query-cpus-fast reports it; -1 before it first ran. */
+int kc_vcpu_thread_id(const struct kc_vcpu *vcpu);
 
 /* Makes the loop return KC_LOOP_STOPPED promptly; callable from any thread,
  * including the vCPU's own (from a device handler). */
