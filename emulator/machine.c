@@ -286,7 +286,7 @@ static void cause_event(struct em_machine *m, const char *event, bool guest, con
 void em_machine_block_io_error(struct em_machine *m, unsigned index, const char *op, int err)
 {
     json_object *d = json_object_new_object();
-    char name[16];
+    char name[24];
 
     /* QEMU's IoOperationType has only read and write: a flush, discard or
      * write-zeroes fails as a write. */

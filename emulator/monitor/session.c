@@ -9,10 +9,10 @@
  * after a complete value in the same buffer. A message is a top-level
  * object or array (it ends where its brackets balance, outside strings)
  * or anything else up to the end of its line. A byte that JSON does not
- * allow outside a string (binary garbage) ends the message with an error
- * at once, and the rest of that line is skipped, so that a client that
- * sent garbage and then a good command on the next line is answered for
- * the command. A message that grows past EM_QMP_MAX_MESSAGE is refused and
+ * allow outside a string (binary garbage), or a parse error, ends the
+ * message with an error at once, and the rest of that line is skipped, so
+ * that a client that sent garbage and then a good command on the next
+ * line is answered for the command. A message that grows past EM_QMP_MAX_MESSAGE is refused and
  * ends the connection: nothing of it is kept.
  */
 #include <stdio.h>
@@ -121,7 +121,7 @@ static bool is_json_byte(unsigned char c)
 }
 
 enum scan_result {
-    SCAN_MORE,     /* all of it belongs to the message, which goes on */
+    SCAN_MORE,     /* *used bytes (a line, or all) belong to the message, which goes on */
     SCAN_COMPLETE, /* the message ends after *used bytes */
     SCAN_GARBAGE,  /* byte *used - 1 cannot be JSON */
 };
@@ -160,8 +160,10 @@ static enum scan_result scan(struct em_qmp_session *s, const char *buf, size_t l
                 return SCAN_COMPLETE;
             }
             s->depth--;
-        } else if (c == '\n' && s->depth == 0) {
-            return SCAN_COMPLETE;
+        } else if (c == '\n') {
+            /* The parser gets a message a line at a time, so that an error
+             * costs the rest of its line only. */
+            return s->depth == 0 ? SCAN_COMPLETE : SCAN_MORE;
         }
     }
     *used = len;
@@ -244,7 +246,7 @@ int em_qmp_session_feed(struct em_qmp_session *s, const char *buf, size_t len)
             parse_error(s, json_tokener_error_desc(err));
             json_object_put(obj);
             end_message(s);
-            s->skip_to_eol = true;
+            s->skip_to_eol = buf[-1] != '\n';
             continue;
         }
         end_message(s);
@@ -253,6 +255,7 @@ int em_qmp_session_feed(struct em_qmp_session *s, const char *buf, size_t len)
         } else {
             parse_error(s, err == json_tokener_continue ? "incomplete JSON value"
                                                         : json_tokener_error_desc(err));
+            s->skip_to_eol = buf[-1] != '\n';
         }
         json_object_put(obj);
     }
