@@ -37,9 +37,10 @@
     "                           entered at E (default A) in the given mode (long)\n"               \
     "\n"                                                                                           \
     "Devices and behaviour:\n"                                                                     \
-    "  --serial stdio|file:PATH|unix:PATH|pty|none\n"                                              \
+    "  --serial stdio|file:PATH|unix:PATH|fd=N|pty|none\n"                                         \
     "                           where COM1 goes (default stdio; in a terminal,\n"                  \
-    "                           Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A)\n"                  \
+    "                           Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A;\n"                  \
+    "                           fd=N: an inherited listening unix socket)\n"                       \
     "  --disk path=FILE|fd=N[,format=raw][,readonly=on|off][,cache=none|writeback]\n"              \
     "         [,serial=ID]      a virtio-blk disk (up to 8); cache=none is O_DIRECT\n"             \
     "  --net tap,ifname=NAME|fd=N[,mac=52:54:00:XX:XX:XX]\n"                                       \
@@ -47,7 +48,7 @@
     "  --rng[=max-bytes=N,period=MS]\n"                                                            \
     "                           a virtio-rng device fed by getrandom(2), at most N\n"              \
     "                           bytes per MS milliseconds if given\n"                              \
-    "  --console-virtio stdio|file:PATH|unix:PATH|pty|none\n"                                      \
+    "  --console-virtio stdio|file:PATH|unix:PATH|fd=N|pty|none\n"                                 \
     "                           a virtio-console port (hvc0) on that backend\n"                    \
     "  --debug-exit             a write of V to port 0xf4 ends kvmemu with status\n"               \
     "                           (V << 1) | 1, as QEMU's isa-debug-exit\n"                          \
@@ -303,8 +304,17 @@ static int parse_chardev(char *v, struct em_chardev_spec *s, const char *opt, FI
         s->path = v + 5;
         if (strlen(s->path) >= 108)
             return bad(err, opt, "unix socket path '%s' is longer than 107 bytes", s->path);
+    } else if (!strncmp(v, "fd=", 3)) {
+        unsigned long long n;
+
+        /* A listening unix socket made by whoever started us (mgmtd). */
+        if (!parse_uint(v + 3, INT_MAX, &n) || fcntl((int)n, F_GETFD) < 0)
+            return bad(err, opt, "'%s' is not an open file descriptor", v + 3);
+        s->kind = EM_CHARDEV_UNIX;
+        s->path = NULL;
+        s->fd = (int)n;
     } else {
-        return bad(err, opt, "'%s' is not stdio, file:PATH, unix:PATH, pty or none", v);
+        return bad(err, opt, "'%s' is not stdio, file:PATH, unix:PATH, fd=N, pty or none", v);
     }
     return 0;
 }

@@ -32,6 +32,7 @@ enum em_chardev_kind {
 struct em_chardev_spec {
     enum em_chardev_kind kind;
     const char *path; /* file: and unix: */
+    int fd;           /* unix with no path: an inherited listening socket (fd=N) */
 };
 
 enum em_cpu_mode {

@@ -65,6 +65,7 @@ struct em_chardev {
     int fd;                 /* file, pty master, or the unix listener */
     int pty_slave;          /* kept open so the master never sees a hangup */
     uv_poll_t *listen_poll; /* unix */
+    bool inherited;         /* unix fd=N: the socket file is not ours */
     dev_t sock_dev;         /* the socket file we made, to remove only it */
     ino_t sock_ino;
     bool tty_saved; /* stdio: restore saved_tty on close */

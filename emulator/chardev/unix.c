@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -69,13 +71,51 @@ static int clear_stale(struct em_chardev *c, const struct sockaddr_un *sa)
     return 0;
 }
 
+/* fd=N: a listening socket someone else made; named by its path. */
+static int adopt_listener(struct em_chardev *c, int fd)
+{
+    struct sockaddr_un sa = { 0 };
+    socklen_t len = sizeof(sa);
+    int accepting = 0, err;
+
+    c->inherited = true;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &(socklen_t){ sizeof(int) }) < 0 ||
+        !accepting || getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
+        sa.sun_family != AF_UNIX) {
+        kc_log(&c->log, KC_LOG_ERROR, "%s fd=%d: not a listening unix socket", c->what, fd);
+        return -ENOTSOCK;
+    }
+    c->path = len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0]
+                  ? strndup(sa.sun_path, sizeof(sa.sun_path))
+                  : strdup("(unnamed)");
+    if (!c->path)
+        return -ENOMEM;
+    c->fd = fd;
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        chardev_error(c, "%s", strerror(errno));
+        c->fd = -1;
+        return -errno;
+    }
+    c->listen_poll = chardev_poll_new(c, c->fd, &err);
+    if (!c->listen_poll) {
+        chardev_error(c, "cannot watch the socket: %s", uv_strerror(err));
+        c->fd = -1;
+        return err;
+    }
+    c->out_socket = true;
+    c->out_nonblock = true;
+    return 0;
+}
+
 static int unix_open(struct em_chardev *c, const struct em_chardev_config *cfg)
 {
     struct sockaddr_un sa;
     struct stat st;
     int err;
 
-    (void)cfg;
+    if (!cfg->spec->path)
+        return adopt_listener(c, cfg->spec->fd);
     if (fill_addr(&sa, c->path) < 0) {
         chardev_error(c, "the path is longer than %zu bytes", sizeof(sa.sun_path) - 1);
         return -ENAMETOOLONG;
@@ -179,7 +219,8 @@ static void unix_close(struct em_chardev *c)
         close(c->fd);
     c->fd = -1;
     /* Remove the socket file, unless someone replaced it meanwhile. */
-    if (lstat(c->path, &st) == 0 && st.st_dev == c->sock_dev && st.st_ino == c->sock_ino)
+    if (!c->inherited && lstat(c->path, &st) == 0 && st.st_dev == c->sock_dev &&
+        st.st_ino == c->sock_ino)
         unlink(c->path);
 }
 

@@ -122,7 +122,7 @@ static void run_a_while(int ms)
 
 static struct em_chardev *open_spec(enum em_chardev_kind kind, const char *path)
 {
-    struct em_chardev_spec spec = { kind, path };
+    struct em_chardev_spec spec = { .kind = kind, .path = path };
     struct em_chardev_config cfg;
 
     em_chardev_config_init(&cfg);
@@ -135,7 +135,7 @@ static struct em_chardev *open_spec(enum em_chardev_kind kind, const char *path)
 
 static struct em_chardev *open_stdio(int in, int out)
 {
-    struct em_chardev_spec spec = { EM_CHARDEV_STDIO, NULL };
+    struct em_chardev_spec spec = { .kind = EM_CHARDEV_STDIO };
     struct em_chardev_config cfg;
 
     em_chardev_config_init(&cfg);
@@ -435,6 +435,57 @@ START_TEST(unix_serves_one_client_after_another)
     /* The socket file goes with it. */
     ck_assert_int_eq(access(p, F_OK), -1);
     ck_assert_uint_eq(cap.count, 0);
+}
+END_TEST
+
+static struct em_chardev *open_fd(int fd)
+{
+    struct em_chardev_spec spec = { .kind = EM_CHARDEV_UNIX, .fd = fd };
+    struct em_chardev_config cfg;
+
+    em_chardev_config_init(&cfg);
+    cfg.spec = &spec;
+    cfg.loop = &loop;
+    cfg.log = &cap.logger;
+    return em_chardev_open(&cfg);
+}
+
+/* fd=N: mgmtd made the socket; the chardev serves it and leaves it be. */
+START_TEST(unix_inherited_listener)
+{
+    const char *p = path_in_dir("made-by-mgmtd.sock");
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int lfd = socket(AF_UNIX, SOCK_STREAM, 0), pair[2], cl;
+    struct em_chardev *c;
+    char name[160];
+
+    ck_assert_uint_lt(strlen(p), sizeof(sa.sun_path));
+    memcpy(sa.sun_path, p, strlen(p) + 1);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(lfd, 1), 0);
+    c = open_fd(lfd);
+    ck_assert_ptr_nonnull(c);
+    em_chardev_attach(c, &fe_ops, &fe);
+    cl = connect_to(p);
+    RUN_UNTIL(em_chardev_connected(c));
+    put(c, "hello");
+    expect_read(cl, "hello");
+    ck_assert(em_chardev_filename(c, name, sizeof(name)));
+    ck_assert_str_eq(name + strlen(name) - strlen("made-by-mgmtd.sock,server=on"),
+                     "made-by-mgmtd.sock,server=on");
+    close(cl);
+    close_chardev(c);
+    /* Not ours: the file stays. */
+    ck_assert_int_eq(access(p, F_OK), 0);
+    ck_assert_uint_eq(cap.count, 0);
+
+    /* A descriptor that is not a listening unix socket is refused. */
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    ck_assert_ptr_null(open_fd(pair[0]));
+    ck_assert_msg(log_has(&cap, "fd="), "%s", cap.text);
+    ck_assert_msg(log_has(&cap, "not a listening unix socket"), "%s", cap.text);
+    close(pair[0]);
+    close(pair[1]);
 }
 END_TEST
 
@@ -869,6 +920,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, unix_replaces_a_stale_socket);
     tcase_add_test(tc, unix_refuses_a_socket_in_use);
     tcase_add_test(tc, unix_errors_name_the_path);
+    tcase_add_test(tc, unix_inherited_listener);
     tcase_add_test(tc, pty_carries_bytes_both_ways_in_raw_mode);
     tcase_add_test(tc, pty_nobody_reads_does_not_block);
     tcase_add_test(tc, stdio_on_pipes_passes_bytes_through);

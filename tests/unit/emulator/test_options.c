@@ -100,6 +100,10 @@ START_TEST(defaults)
     ck_assert_uint_eq(p->cfg.flat.entry, 0x100000);
     ck_assert_int_eq(p->cfg.flat.mode, EM_MODE_LONG);
     ck_assert_uint_eq(p->cfg.nr_cpu_changes, 0);
+    ck_assert_int_eq(p->cfg.on_panic, EM_PANIC_POWEROFF);
+    ck_assert_uint_eq(p->cfg.nr_monitors, 0);
+    ck_assert(!p->cfg.paused);
+    ck_assert_str_eq(p->cfg.uuid, "");
     parsed_free(p);
 }
 END_TEST
@@ -134,6 +138,33 @@ START_TEST(good_values)
     ck_assert_uint_eq(p->cfg.flat.addr, 0x200000);
     ck_assert_uint_eq(p->cfg.flat.entry, 0x200010);
     ck_assert_int_eq(p->cfg.flat.mode, EM_MODE_PROTECTED);
+    parsed_free(p);
+}
+END_TEST
+
+START_TEST(control_options)
+{
+    struct parsed *p;
+
+    p = parse("--monitor", "unix:/tmp/a.sock", "--monitor", "fd=0", "--paused", "--uuid",
+              "6F9619FF-8B86-D011-B42D-00C04FC964FF", "--on-panic", "pause", "--serial", "fd=1",
+              "--flat", image(), NULL);
+    ck_assert_msg(p->ret == 0, "%s", p->err);
+    ck_assert_uint_eq(p->cfg.nr_monitors, 2);
+    ck_assert_str_eq(p->cfg.monitors[0].path, "/tmp/a.sock");
+    ck_assert_ptr_null(p->cfg.monitors[1].path);
+    ck_assert_int_eq(p->cfg.monitors[1].fd, 0);
+    ck_assert(p->cfg.paused);
+    ck_assert_str_eq(p->cfg.uuid, "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+    ck_assert_int_eq(p->cfg.on_panic, EM_PANIC_PAUSE);
+    ck_assert_int_eq(p->cfg.serial.kind, EM_CHARDEV_UNIX);
+    ck_assert_ptr_null(p->cfg.serial.path);
+    ck_assert_int_eq(p->cfg.serial.fd, 1);
+    parsed_free(p);
+    /* At most four monitors. */
+    p = parse("--monitor", "fd=0", "--monitor", "fd=0", "--monitor", "fd=0", "--monitor", "fd=0",
+              "--monitor", "fd=0", "--flat", image(), NULL);
+    expect_bad(p, "at most 4 monitors");
     parsed_free(p);
 }
 END_TEST
@@ -206,6 +237,15 @@ static const struct {
     { "--net", "tap,ifname=t0,mac=53:54:00:12:34:56", "unicast" },
     { "--net", "tap,ifname=t0,speed=10", "unknown setting 'speed'" },
     { "--console-virtio", "tcp:1", "--console-virtio" },
+    { "--serial", "fd=999", "'999' is not an open file descriptor" },
+    { "--serial", "fd=x", "'x' is not an open file descriptor" },
+    { "--monitor", "tcp:4444", "'tcp:4444' is not unix:PATH or fd=N" },
+    { "--monitor", "unix:", "is not unix:PATH or fd=N" },
+    { "--monitor", "fd=999", "'999' is not an open file descriptor" },
+    { "--uuid", "6f9619ff-8b86-d011-b42d-00c04fc964f", "is not a UUID" },
+    { "--uuid", "6f9619ff08b86-d011-b42d-00c04fc964ff", "is not a UUID" },
+    { "--uuid", "6f9619ff-8b86-d011-b42d-00c04fc964fg", "is not a UUID" },
+    { "--on-panic", "reboot", "'reboot' is not poweroff or pause" },
 };
 
 START_TEST(each_bad_value)
@@ -389,6 +429,7 @@ Suite *test_suite(void)
 
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, good_values);
+    tcase_add_test(tc, control_options);
     tcase_add_test(tc, sizes);
     tcase_add_loop_test(tc, each_bad_value, 0, sizeof(bad_values) / sizeof(bad_values[0]));
     tcase_add_test(tc, virtio_devices);
