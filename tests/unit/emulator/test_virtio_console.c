@@ -503,7 +503,8 @@ END_TEST
 START_TEST(bad_backend_is_reported)
 {
     struct em_vdev_env env = { .mem = mem, .log = &cap.logger, .main_loop = &loop };
-    struct em_chardev_spec spec = { .kind = EM_CHARDEV_UNIX, .path = "/nonexistent-dir/console.sock" };
+    struct em_chardev_spec spec = { .kind = EM_CHARDEV_UNIX,
+                                    .path = "/nonexistent-dir/console.sock" };
 
     ck_assert_ptr_null(em_vconsole_create(&env, &spec));
     ck_assert_msg(log_has(&cap, "console-virtio unix:/nonexistent-dir/console.sock: cannot "
