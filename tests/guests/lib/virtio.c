@@ -53,7 +53,7 @@ static int walk_caps(struct vdev *d)
         if (pci_read8(d->bus, d->slot, d->fn, off) == CAP_VENDOR) {
             unsigned bar = pci_read8(d->bus, d->slot, d->fn, off + 4);
             uint32_t where = pci_read32(d->bus, d->slot, d->fn, off + 8);
-            volatile uint8_t *p = (volatile uint8_t *)(bar_address(d, bar) + where);
+            volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)(bar_address(d, bar) + where);
 
             if (type == CAP_COMMON && !d->common)
                 d->common = p;
@@ -151,11 +151,11 @@ int virtio_setup_queue(struct vdev *d, uint16_t index, struct vq *q)
         return -1;
     wr16(d->common, CC_QSIZE, VQ_SIZE);
     wr32(d->common, CC_QDESC, (uint32_t)(uintptr_t)q->desc);
-    wr32(d->common, CC_QDESC + 4, (uint32_t)((uintptr_t)q->desc >> 32));
+    wr32(d->common, CC_QDESC + 4, (uint32_t)((uint64_t)(uintptr_t)q->desc >> 32));
     wr32(d->common, CC_QDRIVER, (uint32_t)(uintptr_t)&q->avail);
-    wr32(d->common, CC_QDRIVER + 4, (uint32_t)((uintptr_t)&q->avail >> 32));
+    wr32(d->common, CC_QDRIVER + 4, (uint32_t)((uint64_t)(uintptr_t)&q->avail >> 32));
     wr32(d->common, CC_QDEVICE, (uint32_t)(uintptr_t)&q->used);
-    wr32(d->common, CC_QDEVICE + 4, (uint32_t)((uintptr_t)&q->used >> 32));
+    wr32(d->common, CC_QDEVICE + 4, (uint32_t)((uint64_t)(uintptr_t)&q->used >> 32));
     q->index = index;
     q->notify_at =
         (volatile uint16_t *)(d->notify + rd16(d->common, CC_QNOTIFY) * (uint64_t)d->notify_mult);
