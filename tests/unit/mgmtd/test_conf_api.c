@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf/argv.h"
 #include "conf_fixture.h"
 #include "testutil.h"
 
@@ -583,6 +584,7 @@ START_TEST(error_set_once)
     md_err_clear(NULL);
     md_domain_def_free(NULL);
     md_schema_free(NULL);
+    md_argv_free(NULL);
 }
 END_TEST
 
