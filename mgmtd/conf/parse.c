@@ -140,20 +140,24 @@ struct md_domain_def *md_domain_def_parse_file(const char *path, const struct md
         md_err_set(err, -errno, 0, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MD_XML_MAX) {
-        if (S_ISREG(st.st_mode))
-            md_err_set(err, -EFBIG, 0, "%s: the document has %lld bytes; at most %u are accepted",
-                       path, (long long)st.st_size, MD_XML_MAX);
-        else
-            md_err_set(err, -EINVAL, 0, "%s: not a regular file", path);
-        close(fd);
-        return NULL;
+    if (fstat(fd, &st) < 0) {
+        md_err_set(err, -errno, 0, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        md_err_set(err, -EINVAL, 0, "%s: not a regular file", path);
+        goto out;
+    }
+    /* Refused unread, as md_domain_def_parse_string() would refuse it. */
+    if (st.st_size > MD_XML_MAX) {
+        md_err_set(err, -EFBIG, 0, "%s: the document has %lld bytes; at most %u are accepted", path,
+                   (long long)st.st_size, MD_XML_MAX);
+        goto out;
     }
     buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
         md_err_set(err, -ENOMEM, 0, "%s: out of memory", path);
-        close(fd);
-        return NULL;
+        goto out;
     }
     while (got < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
