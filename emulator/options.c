@@ -42,14 +42,17 @@
     "                           Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A;\n"                  \
     "                           fd=N: an inherited listening unix socket)\n"                       \
     "  --disk path=FILE|fd=N[,format=raw][,readonly=on|off][,cache=none|writeback]\n"              \
-    "         [,serial=ID]      a virtio-blk disk (up to 8); cache=none is O_DIRECT\n"             \
-    "  --net tap,ifname=NAME|fd=N[,mac=52:54:00:XX:XX:XX]\n"                                       \
+    "         [,serial=ID][,addr=SLOT]\n"                                                          \
+    "                           a virtio-blk disk (up to 8); cache=none is O_DIRECT\n"             \
+    "  --net tap,ifname=NAME|fd=N[,mac=52:54:00:XX:XX:XX][,addr=SLOT]\n"                           \
     "                           a virtio-net NIC on a tap device (up to 4)\n"                      \
-    "  --rng[=max-bytes=N,period=MS]\n"                                                            \
+    "  --rng[=max-bytes=N,period=MS,addr=SLOT]\n"                                                  \
     "                           a virtio-rng device fed by getrandom(2), at most N\n"              \
     "                           bytes per MS milliseconds if given\n"                              \
-    "  --console-virtio stdio|file:PATH|unix:PATH|fd=N|pty|none\n"                                 \
+    "  --console-virtio stdio|file:PATH|unix:PATH|fd=N|pty|none[,addr=SLOT]\n"                     \
     "                           a virtio-console port (hvc0) on that backend\n"                    \
+    "                           addr=SLOT puts a virtio device in PCI slot 00:SLOT.0\n"            \
+    "                           (1 to 31); without it, the lowest free slot\n"                     \
     "  --debug-exit             a write of V to port 0xf4 ends kvmemu with status\n"               \
     "                           (V << 1) | 1, as QEMU's isa-debug-exit\n"                          \
     "  --on-reboot reset|exit   what a guest reset does (default reset)\n"                         \
@@ -353,6 +356,18 @@ static int parse_fd(const char *opt, const char *v, int *fd, FILE *err)
     return 0;
 }
 
+/* addr=SLOT: a PCI slot on bus 0 other than the host bridge's. */
+static int parse_slot(const char *opt, const char *v, int *slot, FILE *err)
+{
+    unsigned long long n;
+
+    if (!parse_uint(v, EM_SLOT_MAX, &n) || n == 0)
+        return bad(err, opt, "addr=%s is not a PCI slot from 1 to %d (0 is the host bridge)", v,
+                   EM_SLOT_MAX);
+    *slot = (int)n;
+    return 0;
+}
+
 static int parse_disk_setting(struct em_disk_spec *d, char *key, char *val, FILE *err)
 {
     if (!val)
@@ -378,9 +393,11 @@ static int parse_disk_setting(struct em_disk_spec *d, char *key, char *val, FILE
         if (strlen(val) > 20)
             return bad(err, "disk", "serial=%s is longer than 20 characters", val);
         snprintf(d->serial, sizeof(d->serial), "%s", val);
+    } else if (!strcmp(key, "addr")) {
+        return parse_slot("disk", val, &d->slot, err);
     } else {
-        return bad(err, "disk", "unknown setting '%s' (path, fd, format, readonly, cache, serial)",
-                   key);
+        return bad(err, "disk",
+                   "unknown setting '%s' (path, fd, format, readonly, cache, serial, addr)", key);
     }
     return 0;
 }
@@ -394,7 +411,7 @@ static int parse_disk(char *v, struct em_config *cfg, FILE *err)
     if (cfg->nr_disks == EM_MAX_DISKS)
         return bad(err, "disk", "at most %d disks", EM_MAX_DISKS);
     d = &cfg->disks[cfg->nr_disks];
-    *d = (struct em_disk_spec){ .fd = -1 };
+    *d = (struct em_disk_spec){ .fd = -1, .slot = EM_SLOT_AUTO };
     for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         ret = parse_disk_setting(d, tok, split_kv(tok), err);
         if (ret)
@@ -437,7 +454,7 @@ static int parse_net(char *v, struct em_config *cfg, FILE *err)
     if (!tok || strcmp(tok, "tap"))
         return bad(err, "net", "'%s': the only backend is tap", tok ? tok : "");
     n = &cfg->nics[cfg->nr_nics];
-    *n = (struct em_net_spec){ .fd = -1 };
+    *n = (struct em_net_spec){ .fd = -1, .slot = EM_SLOT_AUTO };
     while ((tok = strtok_r(NULL, ",", &save))) {
         char *val = split_kv(tok);
         int ret;
@@ -457,8 +474,12 @@ static int parse_net(char *v, struct em_config *cfg, FILE *err)
                 return bad(err, "net", "mac=%s is not a unicast address like 52:54:00:12:34:56",
                            val);
             mac_set = true;
+        } else if (!strcmp(tok, "addr")) {
+            ret = parse_slot("net", val, &n->slot, err);
+            if (ret)
+                return ret;
         } else {
-            return bad(err, "net", "unknown setting '%s' (ifname, fd, mac)", tok);
+            return bad(err, "net", "unknown setting '%s' (ifname, fd, mac, addr)", tok);
         }
     }
     if (!n->ifname == (n->fd < 0))
@@ -482,11 +503,19 @@ static int parse_rng(char *v, struct em_config *cfg, FILE *err)
     cfg->rng.enabled = true;
     cfg->rng.max_bytes = 0;
     cfg->rng.period_ms = 1000;
+    cfg->rng.slot = EM_SLOT_AUTO;
     if (!v)
         return 0;
     for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *val = split_kv(tok);
+        int ret;
 
+        if (val && !strcmp(tok, "addr")) {
+            ret = parse_slot("rng", val, &cfg->rng.slot, err);
+            if (ret)
+                return ret;
+            continue;
+        }
         if (!val || !parse_uint(val, UINT32_MAX, &n) || n == 0)
             return bad(err, "rng", "'%s%s%s' is not max-bytes=N or period=MS with N, MS > 0", tok,
                        val ? "=" : "", val ? val : "");
@@ -495,9 +524,26 @@ static int parse_rng(char *v, struct em_config *cfg, FILE *err)
         else if (!strcmp(tok, "period"))
             cfg->rng.period_ms = n;
         else
-            return bad(err, "rng", "unknown setting '%s' (max-bytes, period)", tok);
+            return bad(err, "rng", "unknown setting '%s' (max-bytes, period, addr)", tok);
     }
     return 0;
+}
+
+/* BACKEND[,addr=SLOT]: the suffix is taken from the end, so that a file or
+ * socket path may itself contain commas. */
+static int parse_console_virtio(char *v, struct em_config *cfg, FILE *err)
+{
+    char *comma = strrchr(v, ',');
+
+    cfg->console_virtio = true;
+    if (comma && !strncmp(comma, ",addr=", 6)) {
+        int ret = parse_slot("console-virtio", comma + 6, &cfg->console_slot, err);
+
+        if (ret)
+            return ret;
+        *comma = '\0';
+    }
+    return parse_chardev(v, &cfg->console, "console-virtio", err);
 }
 
 /* PATH[,addr=A][,entry=E][,mode=real|protected|long] */
@@ -553,6 +599,36 @@ static int check_readable(FILE *err, const char *opt, const char *path)
     return 0;
 }
 
+/* Two devices given one slot: named here rather than when the second is
+ * plugged, after the VM was built. */
+static int check_slots(const struct em_config *cfg, FILE *err)
+{
+    const char *owner[EM_SLOT_MAX + 1] = { NULL };
+    struct {
+        const char *opt;
+        int slot;
+    } used[EM_MAX_DISKS + EM_MAX_NICS + 2];
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < cfg->nr_disks; i++)
+        used[n++] = (typeof(used[0])){ "disk", cfg->disks[i].slot };
+    for (unsigned i = 0; i < cfg->nr_nics; i++)
+        used[n++] = (typeof(used[0])){ "net", cfg->nics[i].slot };
+    if (cfg->rng.enabled)
+        used[n++] = (typeof(used[0])){ "rng", cfg->rng.slot };
+    if (cfg->console_virtio)
+        used[n++] = (typeof(used[0])){ "console-virtio", cfg->console_slot };
+    for (unsigned i = 0; i < n; i++) {
+        if (used[i].slot == EM_SLOT_AUTO)
+            continue;
+        if (owner[used[i].slot])
+            return bad(err, used[i].opt, "addr=%d: the slot is already given to --%s", used[i].slot,
+                       owner[used[i].slot]);
+        owner[used[i].slot] = used[i].opt;
+    }
+    return 0;
+}
+
 static int check_combination(struct em_config *cfg, FILE *err)
 {
     int sources = !!cfg->kernel + !!cfg->firmware + !!cfg->flat.path;
@@ -573,6 +649,9 @@ static int check_combination(struct em_config *cfg, FILE *err)
                      "give --serial another backend (or none)\n");
         return EM_EXIT_USAGE;
     }
+    ret = check_slots(cfg, err);
+    if (ret)
+        return ret;
     if (!cfg->kernel && cfg->initrd)
         return bad(err, "initrd", "%s", "needs --kernel");
     if (!cfg->kernel && cfg->append)
@@ -597,6 +676,7 @@ static void defaults(struct em_config *cfg)
     cfg->serial.kind = EM_CHARDEV_STDIO;
     cfg->on_reboot = EM_REBOOT_RESET;
     cfg->kvm_fd = -1;
+    cfg->console_slot = EM_SLOT_AUTO;
 }
 
 static int parse_one(int c, char *v, struct em_config *cfg, FILE *err)
@@ -643,8 +723,7 @@ static int parse_one(int c, char *v, struct em_config *cfg, FILE *err)
     case OPT_RNG:
         return parse_rng(v, cfg, err);
     case OPT_CONSOLE_VIRTIO:
-        cfg->console_virtio = true;
-        return parse_chardev(v, &cfg->console, "console-virtio", err);
+        return parse_console_virtio(v, cfg, err);
     case OPT_DEBUG_EXIT:
         cfg->debug_exit = true;
         return 0;

@@ -44,19 +44,28 @@ enum em_cpu_mode {
 #define EM_MAX_DISKS 8
 #define EM_MAX_NICS  4
 
-/* --disk path=FILE|fd=N[,format=raw][,readonly=on|off][,cache=none|writeback][,serial=ID] */
+/* addr=SLOT on a virtio device: its PCI slot on bus 0 (slot 0 is the host
+ * bridge). EM_SLOT_AUTO: the lowest slot free once the devices that name
+ * theirs are plugged. mgmtd names every slot, as libvirt's XML does. */
+#define EM_SLOT_AUTO (-1)
+#define EM_SLOT_MAX  31
+
+/* --disk path=FILE|fd=N[,format=raw][,readonly=on|off][,cache=none|writeback][,serial=ID]
+ *        [,addr=SLOT] */
 struct em_disk_spec {
     const char *path; /* NULL when fd is given */
     int fd;           /* -1 when path is given */
+    int slot;         /* EM_SLOT_AUTO or 1..EM_SLOT_MAX */
     bool readonly;
     bool cache_none; /* O_DIRECT */
     char serial[21]; /* VIRTIO_BLK_ID_BYTES = 20, NUL-terminated here */
 };
 
-/* --net tap,ifname=NAME|fd=N[,mac=52:54:00:xx:xx:xx] */
+/* --net tap,ifname=NAME|fd=N[,mac=52:54:00:xx:xx:xx][,addr=SLOT] */
 struct em_net_spec {
     const char *ifname; /* NULL when fd is given */
     int fd;
+    int slot;
     uint8_t mac[6];
 };
 
@@ -104,10 +113,12 @@ struct em_config {
         bool enabled;
         uint64_t max_bytes; /* per period; 0: no limit */
         uint64_t period_ms;
+        int slot;
     } rng;
     /* --console-virtio BACKEND: a virtio-console port (hvc0). */
     bool console_virtio;
     struct em_chardev_spec console;
+    int console_slot;
     struct kc_cpuid_change cpu_changes[EM_MAX_CPU_CHANGES];
     unsigned nr_cpu_changes;
     enum em_on_reboot on_reboot;

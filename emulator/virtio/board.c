@@ -6,6 +6,7 @@
  * table's order gives).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,7 +32,7 @@ static const struct em_device_ops vp_machine_ops = {
 };
 
 /* Plugs one device made by a factory (NULL: the factory said why). */
-static int add(struct em_machine *m, struct em_pci_bus *bus, struct em_virtio_dev *vd,
+static int add(struct em_machine *m, struct em_pci_bus *bus, struct em_virtio_dev *vd, int slot,
                const char *name)
 {
     struct em_virtio_pci *t;
@@ -39,7 +40,7 @@ static int add(struct em_machine *m, struct em_pci_bus *bus, struct em_virtio_de
 
     if (!vd)
         return -EINVAL;
-    t = em_virtio_pci_plug(bus, vd, -1, name);
+    t = em_virtio_pci_plug(bus, vd, slot, name);
     if (!t) {
         ret = -errno;
         em_virtio_destroy(vd);
@@ -114,13 +115,20 @@ static int add_disk(struct em_machine *m, struct em_pci_bus *bus, const struct e
     }
     snprintf(name, sizeof(name), "virtio-blk%u", i);
     return add(m, bus, em_vblk_create_opts(env, &em_machine_config(m)->disks[i], &opts, &h->blk),
-               name);
+               em_machine_config(m)->disks[i].slot, name);
 }
 
-int em_virtio_board_create(struct em_machine *m)
+/* Whether a device with this slot is plugged in this pass: the ones that
+ * name their slot first, so that a device placed automatically never takes
+ * a slot that a later one names. */
+static bool this_pass(int slot, bool named_pass)
+{
+    return (slot != EM_SLOT_AUTO) == named_pass;
+}
+
+static int create_pass(struct em_machine *m, struct em_pci_bus *bus, bool named)
 {
     const struct em_config *cfg = em_machine_config(m);
-    struct em_pci_bus *bus = em_machine_device(m, "pci");
     const struct em_vdev_env env = {
         .mem = em_machine_mem(m),
         .log = em_machine_logger(m),
@@ -129,25 +137,39 @@ int em_virtio_board_create(struct em_machine *m)
     char name[32];
     int ret = 0;
 
-    if (!bus) {
-        kc_log(em_machine_logger(m), KC_LOG_ERROR, "virtio: there is no PCI bus to plug into");
-        return -ENODEV;
-    }
-    for (unsigned i = 0; i < cfg->nr_disks && ret == 0; i++)
+    for (unsigned i = 0; i < cfg->nr_disks && ret == 0; i++) {
+        if (!this_pass(cfg->disks[i].slot, named))
+            continue;
         ret = add_disk(m, bus, &env, i);
-    for (unsigned i = 0; i < cfg->nr_nics && ret == 0; i++) {
-        snprintf(name, sizeof(name), "virtio-net%u", i);
-        ret = add(m, bus, em_vnet_create(&env, &cfg->nics[i]), name);
     }
-    if (cfg->rng.enabled && ret == 0)
-        ret =
-            add(m, bus, em_vrng_create(&env, cfg->rng.max_bytes, cfg->rng.period_ms), "virtio-rng");
-    if (cfg->console_virtio && ret == 0) {
+    for (unsigned i = 0; i < cfg->nr_nics && ret == 0; i++) {
+        if (!this_pass(cfg->nics[i].slot, named))
+            continue;
+        snprintf(name, sizeof(name), "virtio-net%u", i);
+        ret = add(m, bus, em_vnet_create(&env, &cfg->nics[i]), cfg->nics[i].slot, name);
+    }
+    if (cfg->rng.enabled && this_pass(cfg->rng.slot, named) && ret == 0)
+        ret = add(m, bus, em_vrng_create(&env, cfg->rng.max_bytes, cfg->rng.period_ms),
+                  cfg->rng.slot, "virtio-rng");
+    if (cfg->console_virtio && this_pass(cfg->console_slot, named) && ret == 0) {
         struct em_virtio_dev *vd = em_vconsole_create(&env, &cfg->console);
 
-        ret = add(m, bus, vd, "virtio-console");
+        ret = add(m, bus, vd, cfg->console_slot, "virtio-console");
         if (ret == 0)
             ret = em_machine_add_chardev(m, "console0", em_vconsole_chardev(vd));
     }
     return ret;
+}
+
+int em_virtio_board_create(struct em_machine *m)
+{
+    struct em_pci_bus *bus = em_machine_device(m, "pci");
+    int ret;
+
+    if (!bus) {
+        kc_log(em_machine_logger(m), KC_LOG_ERROR, "virtio: there is no PCI bus to plug into");
+        return -ENODEV;
+    }
+    ret = create_pass(m, bus, true);
+    return ret ? ret : create_pass(m, bus, false);
 }

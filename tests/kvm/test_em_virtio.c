@@ -126,6 +126,21 @@ START_TEST(rng_gives_entropy)
 }
 END_TEST
 
+/* addr= places the device where mgmtd says (the last slot here), before
+ * the devices placed automatically: the guest's scan finds it there. */
+START_TEST(rng_in_a_named_slot)
+{
+    struct emu e;
+
+    emu_start(&e, &(struct emu_opts){ EMU_STDIN_NULL, false },
+              (const char *const[]){ "--flat", emu_guest("vrng"), "--debug-exit", "--rng=addr=0x1f",
+                                     "--serial", "stdio", NULL });
+    ck_assert_int_eq(emu_wait(&e, 60000), EMU_GUEST_OK);
+    ck_assert_msg(strstr(e.out.buf, "vrng ok"), "%s", e.out.buf);
+    emu_cleanup(&e);
+}
+END_TEST
+
 /* Runs a command line through the shell, failing the test if it fails. */
 __attribute__((format(printf, 1, 2))) static void sh(const char *fmt, ...)
 {
@@ -247,6 +262,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, blk_write_flush_read);
     tcase_add_test(tc, blk_readonly_disk_refuses_the_write);
     tcase_add_test(tc, rng_gives_entropy);
+    tcase_add_test(tc, rng_in_a_named_slot);
     suite_add_tcase(s, tc);
     tc = tcase_create("net");
     tcase_set_timeout(tc, 180);

@@ -246,6 +246,11 @@ static const struct {
     { "--uuid", "6f9619ff08b86-d011-b42d-00c04fc964ff", "is not a UUID" },
     { "--uuid", "6f9619ff-8b86-d011-b42d-00c04fc964fg", "is not a UUID" },
     { "--on-panic", "reboot", "'reboot' is not poweroff or pause" },
+    { "--disk", "fd=0,addr=0", "addr=0 is not a PCI slot" },
+    { "--disk", "fd=0,addr=32", "addr=32 is not a PCI slot" },
+    { "--net", "tap,ifname=t0,addr=x", "addr=x is not a PCI slot" },
+    { "--disk", "fd=0,addr=-1", "addr=-1 is not a PCI slot" },
+    { "--console-virtio", "pty,addr=0x20", "addr=0x20 is not a PCI slot" },
 };
 
 START_TEST(each_bad_value)
@@ -302,6 +307,41 @@ START_TEST(virtio_devices)
     parsed_free(p);
     p = parse("--flat", image(), "--rng=max-bytes=0", NULL);
     expect_bad(p, "'max-bytes=0'");
+    parsed_free(p);
+}
+END_TEST
+
+START_TEST(named_slots)
+{
+    struct parsed *p;
+
+    p = parse("--flat", image(), "--disk", "fd=0,addr=0x04", "--disk", "fd=0", "--net",
+              "tap,fd=1,addr=3", "--rng=period=100,addr=0x1f", "--serial", "none",
+              "--console-virtio", "file:/tmp/a,b,addr=0x05", NULL);
+    ck_assert_msg(p->ret == 0, "%s", p->err);
+    ck_assert_int_eq(p->cfg.disks[0].slot, 4);
+    ck_assert_int_eq(p->cfg.disks[1].slot, EM_SLOT_AUTO);
+    ck_assert_int_eq(p->cfg.nics[0].slot, 3);
+    ck_assert_int_eq(p->cfg.rng.slot, 31);
+    ck_assert_uint_eq(p->cfg.rng.period_ms, 100);
+    ck_assert_int_eq(p->cfg.console_slot, 5);
+    /* The suffix comes off the end; the path keeps its own comma. */
+    ck_assert_str_eq(p->cfg.console.path, "/tmp/a,b");
+    parsed_free(p);
+
+    p = parse("--flat", image(), "--rng", "--console-virtio", "pty", "--serial", "none", NULL);
+    ck_assert_msg(p->ret == 0, "%s", p->err);
+    ck_assert_int_eq(p->cfg.rng.slot, EM_SLOT_AUTO);
+    ck_assert_int_eq(p->cfg.console_slot, EM_SLOT_AUTO);
+    parsed_free(p);
+
+    p = parse("--flat", image(), "--rng=addr=0", NULL);
+    expect_bad(p, "--rng: addr=0 is not a PCI slot");
+    parsed_free(p);
+
+    /* One slot, two devices: refused before anything is built. */
+    p = parse("--flat", image(), "--disk", "fd=0,addr=4", "--net", "tap,fd=1,addr=0x4", NULL);
+    expect_bad(p, "addr=4: the slot is already given to --disk");
     parsed_free(p);
 }
 END_TEST
@@ -433,6 +473,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, sizes);
     tcase_add_loop_test(tc, each_bad_value, 0, sizeof(bad_values) / sizeof(bad_values[0]));
     tcase_add_test(tc, virtio_devices);
+    tcase_add_test(tc, named_slots);
     tcase_add_test(tc, long_unix_path);
     tcase_add_test(tc, flat_settings);
     tcase_add_test(tc, boot_source_rules);
