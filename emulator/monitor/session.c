@@ -14,6 +14,12 @@
  * sent garbage and then a good command on the next line is answered for
  * the command. A message that grows past EM_QMP_MAX_MESSAGE is refused and
  * ends the connection: nothing of it is kept.
+ *
+ * The scanner also checks what json-c lets through: strings must be UTF-8
+ * (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF), or
+ * a reply echoing them would not be JSON; and "\u0000" is refused, as
+ * json-c would cut a member name or the command's name at it
+ * ("query-status\u0000x" must not run query-status).
  */
 #include <stdio.h>
 #include <errno.h>
@@ -38,6 +44,12 @@ struct em_qmp_session {
     /* The framing scanner's state within the current message. */
     unsigned depth;
     bool in_string, escape;
+    unsigned uhex;         /* hex digits of a \u escape still to come */
+    unsigned ucode;        /* their value so far */
+    unsigned utf8_need;    /* continuation bytes of a UTF-8 sequence to come */
+    unsigned char utf8_lo; /* the range the next one must be in */
+    unsigned char utf8_hi;
+    const char *scan_error; /* why the scanner refused the message */
 };
 
 struct em_qmp_session *em_qmp_session_create(const struct em_qmp_machine *m, em_qmp_send_fn send,
@@ -123,8 +135,81 @@ static bool is_json_byte(unsigned char c)
 enum scan_result {
     SCAN_MORE,     /* all of it belongs to the message, which goes on */
     SCAN_COMPLETE, /* the message ends after *used bytes */
-    SCAN_GARBAGE,  /* byte *used - 1 cannot be JSON */
+    SCAN_GARBAGE,  /* byte *used - 1 cannot be JSON (s->scan_error says why) */
 };
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The lead byte of a UTF-8 sequence: false if it cannot start one. */
+static bool utf8_lead(struct em_qmp_session *s, unsigned char c)
+{
+    s->utf8_lo = 0x80;
+    s->utf8_hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+        s->utf8_need = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        s->utf8_need = 2;
+        if (c == 0xe0)
+            s->utf8_lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            s->utf8_hi = 0x9f; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        s->utf8_need = 3;
+        if (c == 0xf0)
+            s->utf8_lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            s->utf8_hi = 0x8f; /* past U+10FFFF */
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* One byte inside a string; false if it cannot be there. */
+static bool string_byte(struct em_qmp_session *s, unsigned char c)
+{
+    if (s->utf8_need) {
+        if (c < s->utf8_lo || c > s->utf8_hi) {
+            s->scan_error = "invalid UTF-8";
+            return false;
+        }
+        s->utf8_need--;
+        s->utf8_lo = 0x80;
+        s->utf8_hi = 0xbf;
+        return true;
+    }
+    if (c >= 0x80) {
+        if (!utf8_lead(s, c)) {
+            s->scan_error = "invalid UTF-8";
+            return false;
+        }
+        return true;
+    }
+    if (s->uhex) {
+        int v = hex_value(c);
+
+        if (v >= 0) {
+            s->ucode = s->ucode << 4 | (unsigned)v;
+            if (--s->uhex == 0 && s->ucode == 0) {
+                s->scan_error = "\\u0000 is not supported";
+                return false;
+            }
+            return true;
+        }
+        s->uhex = 0; /* not an escape after all: json-c says so */
+    }
+    if (c < 0x20) {
+        s->scan_error = "control character in a string";
+        return false;
+    }
+    return true;
+}
 
 /* Finds where the current message ends within buf. */
 static enum scan_result scan(struct em_qmp_session *s, const char *buf, size_t len, size_t *used)
@@ -134,21 +219,29 @@ static enum scan_result scan(struct em_qmp_session *s, const char *buf, size_t l
 
         *used = i + 1;
         if (s->in_string) {
+            if (!string_byte(s, c))
+                return SCAN_GARBAGE;
             if (s->escape) {
                 s->escape = false;
+                if (c == 'u') {
+                    s->uhex = 4;
+                    s->ucode = 0;
+                }
+            } else if (c >= 0x80 || s->uhex) {
+                continue; /* part of a UTF-8 sequence or of a \u escape */
             } else if (c == '\\') {
                 s->escape = true;
             } else if (c == '"') {
                 s->in_string = false;
                 if (s->depth == 0)
                     return SCAN_COMPLETE;
-            } else if (c < 0x20) {
-                return SCAN_GARBAGE;
             }
             continue;
         }
-        if (!is_json_byte(c))
+        if (!is_json_byte(c)) {
+            s->scan_error = "invalid character";
             return SCAN_GARBAGE;
+        }
         if (c == '"') {
             s->in_string = true;
         } else if (c == '{' || c == '[') {
@@ -175,6 +268,8 @@ static void end_message(struct em_qmp_session *s)
     s->depth = 0;
     s->in_string = false;
     s->escape = false;
+    s->uhex = 0;
+    s->utf8_need = 0;
 }
 
 static void parse_error(struct em_qmp_session *s, const char *why)
@@ -225,7 +320,7 @@ int em_qmp_session_feed(struct em_qmp_session *s, const char *buf, size_t len)
         }
         s->msg_bytes += used;
         if (r == SCAN_GARBAGE) {
-            parse_error(s, "invalid character");
+            parse_error(s, s->scan_error);
             end_message(s);
             s->skip_to_eol = buf[used - 1] != '\n';
             buf += used;
@@ -248,7 +343,9 @@ int em_qmp_session_feed(struct em_qmp_session *s, const char *buf, size_t len)
             continue;
         }
         end_message(s);
-        if (err == json_tokener_success && obj) {
+        /* JSON's null parses as NULL: the dispatcher says it is not an
+         * object, as for any other value. */
+        if (err == json_tokener_success) {
             handle(s, obj);
         } else {
             parse_error(s, err == json_tokener_continue ? "incomplete JSON value"
