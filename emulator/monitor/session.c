@@ -6,7 +6,10 @@
  * for every message.
  *
  * Framing is done here, not by json-c: its strict mode refuses anything
- * after a complete value in the same buffer. A message is a top-level
+ * after a complete value in the same buffer. The parser sees each message
+ * whole, once the scanner has found its end (the parts of one that came in
+ * several reads are kept until then), so that what a message gets does not
+ * depend on how the socket split it. A message is a top-level
  * object or array (it ends where its brackets balance, outside strings)
  * or anything else up to the end of its line. A byte that JSON does not
  * allow outside a string (binary garbage) ends the message with an error
@@ -30,6 +33,8 @@
 
 /* Deeper nesting than any command needs; json-c's own limit is 32. */
 #define MAX_DEPTH 32
+/* A message buffer larger than this is freed once its message is parsed. */
+#define PENDING_KEEP 65536
 
 struct em_qmp_session {
     const struct em_qmp_machine *m;
@@ -37,10 +42,13 @@ struct em_qmp_session {
     void *opaque;
     json_tokener *tok;
     bool negotiating;
-    bool in_message;  /* the tokener holds part of a message */
+    bool in_message;  /* between a message's first byte and its end */
     bool skip_to_eol; /* after a parse error */
-    size_t msg_bytes; /* of the message being parsed */
+    size_t msg_bytes; /* of the message being scanned */
     bool dead;        /* -EMSGSIZE was returned */
+    /* The part of the current message that earlier reads delivered. */
+    char *pending;
+    size_t pending_len, pending_cap;
     /* The framing scanner's state within the current message. */
     unsigned depth;
     bool in_string, escape;
@@ -77,6 +85,7 @@ void em_qmp_session_destroy(struct em_qmp_session *s)
     if (!s)
         return;
     json_tokener_free(s->tok);
+    free(s->pending);
     free(s);
 }
 
@@ -263,7 +272,6 @@ static enum scan_result scan(struct em_qmp_session *s, const char *buf, size_t l
 
 static void end_message(struct em_qmp_session *s)
 {
-    json_tokener_reset(s->tok);
     s->in_message = false;
     s->depth = 0;
     s->in_string = false;
@@ -280,14 +288,62 @@ static void parse_error(struct em_qmp_session *s, const char *why)
     reply_error(s, desc);
 }
 
+/* Parses one whole message and answers it. */
+static void parse_message(struct em_qmp_session *s, const char *msg, size_t len)
+{
+    json_object *obj;
+    enum json_tokener_error err;
+
+    json_tokener_reset(s->tok);
+    obj = json_tokener_parse_ex(s->tok, msg, (int)len);
+    err = json_tokener_get_error(s->tok);
+    /* JSON's null parses as NULL: the dispatcher says it is not an
+     * object, as for any other value. */
+    if (err == json_tokener_success)
+        handle(s, obj);
+    else
+        parse_error(s, err == json_tokener_continue ? "incomplete JSON value"
+                                                    : json_tokener_error_desc(err));
+    json_object_put(obj);
+}
+
+/* Keeps the part of a message that one read delivered. */
+static int keep(struct em_qmp_session *s, const char *buf, size_t len)
+{
+    if (s->pending_len + len > s->pending_cap) {
+        size_t cap = s->pending_cap ? s->pending_cap : 4096;
+        char *p;
+
+        while (cap < s->pending_len + len)
+            cap *= 2;
+        p = realloc(s->pending, cap);
+        if (!p)
+            return -ENOMEM;
+        s->pending = p;
+        s->pending_cap = cap;
+    }
+    memcpy(s->pending + s->pending_len, buf, len);
+    s->pending_len += len;
+    return 0;
+}
+
+static void drop_pending(struct em_qmp_session *s)
+{
+    s->pending_len = 0;
+    /* One large message does not pin its buffer for the session's life. */
+    if (s->pending_cap > PENDING_KEEP) {
+        free(s->pending);
+        s->pending = NULL;
+        s->pending_cap = 0;
+    }
+}
+
 int em_qmp_session_feed(struct em_qmp_session *s, const char *buf, size_t len)
 {
     if (s->dead)
         return -EMSGSIZE;
     while (len > 0) {
         enum scan_result r;
-        json_object *obj;
-        enum json_tokener_error err;
         size_t used = 0;
 
         if (s->skip_to_eol) {
@@ -315,6 +371,7 @@ int em_qmp_session_feed(struct em_qmp_session *s, const char *buf, size_t len)
         if (s->msg_bytes + used > EM_QMP_MAX_MESSAGE) {
             reply_error(s, "message too long: the limit is 1048576 bytes");
             end_message(s);
+            drop_pending(s);
             s->dead = true;
             return -EMSGSIZE;
         }
@@ -322,36 +379,29 @@ int em_qmp_session_feed(struct em_qmp_session *s, const char *buf, size_t len)
         if (r == SCAN_GARBAGE) {
             parse_error(s, s->scan_error);
             end_message(s);
+            drop_pending(s);
             s->skip_to_eol = buf[used - 1] != '\n';
-            buf += used;
-            len -= used;
-            continue;
+        } else if (r == SCAN_MORE) {
+            if (keep(s, buf, used) < 0) {
+                reply_error(s, "out of memory for the message");
+                end_message(s);
+                drop_pending(s);
+                s->skip_to_eol = true;
+            }
+        } else if (s->pending_len == 0) {
+            /* The whole message came in this read: parsed where it is. */
+            end_message(s);
+            parse_message(s, buf, used);
+        } else {
+            end_message(s);
+            if (keep(s, buf, used) < 0)
+                reply_error(s, "out of memory for the message");
+            else
+                parse_message(s, s->pending, s->pending_len);
+            drop_pending(s);
         }
-        obj = json_tokener_parse_ex(s->tok, buf, (int)used);
-        err = json_tokener_get_error(s->tok);
         buf += used;
         len -= used;
-        if (r == SCAN_MORE) {
-            if (err == json_tokener_continue)
-                continue;
-            /* The parser saw an error before the message's end: answer
-             * now, and drop what is left of its line. */
-            parse_error(s, json_tokener_error_desc(err));
-            json_object_put(obj);
-            end_message(s);
-            s->skip_to_eol = true;
-            continue;
-        }
-        end_message(s);
-        /* JSON's null parses as NULL: the dispatcher says it is not an
-         * object, as for any other value. */
-        if (err == json_tokener_success) {
-            handle(s, obj);
-        } else {
-            parse_error(s, err == json_tokener_continue ? "incomplete JSON value"
-                                                        : json_tokener_error_desc(err));
-        }
-        json_object_put(obj);
     }
     return 0;
 }
