@@ -675,6 +675,38 @@ def split_into_pieces(srv):
     expect(c.read_response().get("id") == 100, "blank lines or LF alone confused the server")
 
 
+def replies_to(c, data, chunk, last_id):
+    """Every message the server sends for `data` (sent in pieces of
+    `chunk` bytes, or whole), up to the reply carrying last_id."""
+    c.send_raw(data, chunk=chunk, pause=0.001 if chunk else 0)
+    out = []
+    while True:
+        msg = c.read_response()
+        out.append(msg)
+        if msg.get("id") == last_id:
+            return out
+
+
+@case
+def split_does_not_matter(srv):
+    """bad and good messages get the same replies whole or split at any byte"""
+    c = srv.client(negotiate=True)
+    data = (b'{"a" 1} {"execute": "query-name", "id": 1}\r\n'
+            b'{"execute": "query-name", "id": 2} {"x": tru} {"execute": "query-uuid", "id": 3}\r\n'
+            b'[1, 2\r\n, 3] nul\r\n{"execute": "no-such", "id": 4}\r\n'
+            b'{"execute": "query-name", "id": "\\ud83d\\ude00 \xc3\xa9"}\r\n'
+            b'{"id": {"a": [1, {"b": "}]"}]}, "execute": "query-kvm"}\r\n'
+            b'{"execute": "query-name", "id": "last"}\r\n')
+    whole = replies_to(c, data, None, "last")
+    expect(len(whole) >= 8, f"only {len(whole)} replies: {whole}")
+    expect([m["id"] for m in whole if "id" in m] ==
+           [1, 2, 3, 4, "😀 é", {"a": [1, {"b": "}]"}]}, "last"],
+           f"the replies' ids: {[m.get('id') for m in whole]}")
+    for chunk in (1, 2, 3, 5, 8, 13):
+        split = replies_to(c, data, chunk, "last")
+        expect(split == whole, f"in pieces of {chunk}: {split}\nwhole: {whole}")
+
+
 @case
 def many_in_one_send(srv):
     """two hundred requests in one send: two hundred replies, in order"""
