@@ -37,7 +37,7 @@ const char *em_run_state_name(enum em_run_state s);
 
 /* A disk as query-block shows it. */
 struct em_qmp_disk {
-    char device[16]; /* "virtio0" */
+    char device[24]; /* "virtio0"; room for any unsigned index */
     char node[16];   /* "disk0" */
     const char *file;
     bool readonly;
