@@ -222,6 +222,9 @@ static json_object *cmd_query_cpus_fast(struct cmd_ctx *c, json_object *args, js
 
 static json_object *block_inserted(const struct em_qmp_disk *d)
 {
+    static const char *const throttle[] = {
+        "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr"
+    };
     json_object *ins = json_object_new_object(), *img = json_object_new_object();
     json_object *cache = json_object_new_object();
 
@@ -238,6 +241,9 @@ static json_object *block_inserted(const struct em_qmp_disk *d)
     json_object_object_add(ins, "backing_file_depth", json_object_new_int(0));
     json_object_object_add(ins, "encrypted", json_object_new_boolean(false));
     json_object_object_add(ins, "detect_zeroes", json_object_new_string("off"));
+    /* No I/O throttling: QEMU's members are required, 0 means unlimited. */
+    for (unsigned i = 0; i < sizeof(throttle) / sizeof(throttle[0]); i++)
+        json_object_object_add(ins, throttle[i], json_object_new_int(0));
     json_object_object_add(ins, "write_threshold", json_object_new_int(0));
     json_object_object_add(ins, "cache", cache);
     json_object_object_add(ins, "image", img);
@@ -280,7 +286,8 @@ static json_object *cmd_query_chardev(struct cmd_ctx *c, json_object *args, json
         o = json_object_new_object();
         json_object_object_add(o, "label", json_object_new_string(cd.label));
         json_object_object_add(o, "filename", json_object_new_string(cd.filename));
-        json_object_object_add(o, "frame-opened", json_object_new_boolean(cd.frame_opened));
+        /* QEMU's ChardevInfo member is "frontend-open". */
+        json_object_object_add(o, "frontend-open", json_object_new_boolean(cd.frame_opened));
         json_object_array_add(list, o);
     }
     return list;
