@@ -167,7 +167,10 @@ static int device_args(struct argv_buf *a, const struct md_domain_def *def,
                        const struct md_argv_params *p, struct md_err *err)
 {
     push(a, "--serial");
-    push(a, "%s%s", chardev_kind(&def->serial), chardev_path(&def->serial));
+    if (p->serial_fd > 0 && def->serial.present && def->serial.type == MD_CHR_PTY)
+        push(a, "fd=%d", p->serial_fd);
+    else
+        push(a, "%s%s", chardev_kind(&def->serial), chardev_path(&def->serial));
     for (unsigned i = 0; i < def->nr_disks; i++) {
         const struct md_disk *d = &def->disks[i];
         char src[64];
@@ -216,8 +219,11 @@ static int device_args(struct argv_buf *a, const struct md_domain_def *def,
     }
     if (def->vconsole.present) {
         push(a, "--console-virtio");
-        push(a, "%s%s,addr=0x%02x", chardev_kind(&def->vconsole), chardev_path(&def->vconsole),
-             def->vserial_addr.slot);
+        if (p->vconsole_fd > 0 && def->vconsole.type == MD_CHR_PTY)
+            push(a, "fd=%d,addr=0x%02x", p->vconsole_fd, def->vserial_addr.slot);
+        else
+            push(a, "%s%s,addr=0x%02x", chardev_kind(&def->vconsole), chardev_path(&def->vconsole),
+                 def->vserial_addr.slot);
     }
     return 0;
 }

@@ -24,6 +24,12 @@ struct md_argv_params {
     const int *disk_fds;      /* one per disk, in order; NULL: path=<source file> */
     const int *tap_fds;       /* one per interface, in order; NULL: ifname=<target dev> */
     bool paused;              /* --paused: vCPUs stopped until the monitor's cont */
+    /* A pty console (<serial type='pty'>, <console type='pty'> with a
+     * virtio target) served on a listening socket the daemon made instead,
+     * so that its API can carry the console: --serial fd=N and
+     * --console-virtio fd=N. 0: the chardev as the XML says. */
+    int serial_fd;
+    int vconsole_fd;
 };
 
 /* A NULL-terminated argv (free with md_argv_free()), or NULL with err set. */

@@ -161,6 +161,55 @@ START_TEST(launcher_choices)
 }
 END_TEST
 
+/* The daemon's console sockets replace pty chardevs, and only those. */
+START_TEST(console_sockets)
+{
+    static const char *const xml =
+        "<domain type='kvm'><name>c</name>\n"
+        "<uuid>c0ffee00-0000-4000-8000-00000000000c</uuid>\n"
+        "<memory unit='MiB'>64</memory>\n"
+        "<os><type>hvm</type><kernel>/k</kernel></os>\n"
+        "<devices>\n"
+        "<serial type='pty'><target port='0'/></serial>\n"
+        "<console type='pty'><target type='virtio' port='0'/></console>\n"
+        "</devices></domain>\n";
+    struct md_argv_params p = { .kvm_fd = -1, .monitor_fd = -1, .serial_fd = 7, .vconsole_fd = 8 };
+    struct md_err err = { 0 };
+    struct md_domain_def *def;
+    struct fixture f;
+    char **argv, *all;
+
+    fixture_init(&f);
+    def = parse_ok(&f, xml);
+    argv = md_argv_build(def, &p, &err);
+    ck_assert_msg(argv, "%s", err.msg);
+    all = joined(argv);
+    ck_assert_msg(strstr(all, "--serial\nfd=7\n"), "%s", all);
+    ck_assert_msg(strstr(all, "--console-virtio\nfd=8,addr=0x"), "%s", all);
+    free(all);
+    md_argv_free(argv);
+    /* Without the sockets: ptys, as the XML says. */
+    p.serial_fd = p.vconsole_fd = 0;
+    argv = md_argv_build(def, &p, &err);
+    all = joined(argv);
+    ck_assert_msg(strstr(all, "--serial\npty\n"), "%s", all);
+    ck_assert_msg(strstr(all, "--console-virtio\npty,addr=0x"), "%s", all);
+    free(all);
+    md_argv_free(argv);
+    md_domain_def_free(def);
+    /* A file serial stays a file even when the daemon offers a socket. */
+    def = parse_ok(&f, SMALL);
+    p.serial_fd = 7;
+    argv = md_argv_build(def, &p, &err);
+    all = joined(argv);
+    ck_assert_msg(strstr(all, "--serial\nnone\n"), "%s", all);
+    free(all);
+    md_argv_free(argv);
+    md_domain_def_free(def);
+    fixture_fini(&f);
+}
+END_TEST
+
 START_TEST(launcher_faults)
 {
     const int bad_disk[] = { -1 };
@@ -408,6 +457,7 @@ Suite *test_suite(void)
     tc = tcase_create("launcher");
     tcase_add_test(tc, launcher_choices);
     tcase_add_test(tc, launcher_faults);
+    tcase_add_test(tc, console_sockets);
     tcase_add_test(tc, kvmemu_accepts_it);
     suite_add_tcase(s, tc);
     return s;
