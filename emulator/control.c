@@ -66,9 +66,10 @@ static int c_powerdown(void *opaque, char *err, size_t errlen)
 
 static int c_reset(void *opaque, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
-    em_machine_request_by_host(machine_of(opaque), EM_REQ_RESET, 0, "host-qmp-system-reset");
+    if (em_machine_reset_by_host(machine_of(opaque), "host-qmp-system-reset") < 0) {
+        snprintf(err, errlen, "the machine did not finish its reset within 10 s");
+        return -ETIMEDOUT;
+    }
     return 0;
 }
 

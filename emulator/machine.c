@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acpi/acpi.h"
@@ -78,6 +79,12 @@ struct em_machine {
      */
     pthread_mutex_t ctl_lock;
     _Atomic int state;
+
+    /* Resets done and the end, for a host's reset that waits for it. */
+    pthread_mutex_t done_lock;
+    pthread_cond_t done_cond;
+    unsigned reset_gen;
+    bool ended;
 
     /* The monitor, while it exists; events from any thread go through
      * mon_lock so that none reaches it while it is destroyed. */
@@ -536,6 +543,8 @@ struct em_machine *em_machine_create(const struct em_config *cfg, struct em_time
                                                         : KC_LOG_ERROR };
     pthread_mutex_init(&m->req_lock, NULL);
     pthread_mutex_init(&m->ctl_lock, NULL);
+    pthread_mutex_init(&m->done_lock, NULL);
+    pthread_cond_init(&m->done_cond, NULL);
     pthread_mutex_init(&m->mon_lock, NULL);
     atomic_store(&m->state, cfg->paused ? EM_RUN_PRELAUNCH : EM_RUN_RUNNING);
     em_memmap_init(&m->mm, cfg->ram_size);
@@ -613,6 +622,36 @@ static int reset_in_place(struct em_machine *m)
     return ret;
 }
 
+static void announce_done(struct em_machine *m, bool reset)
+{
+    pthread_mutex_lock(&m->done_lock);
+    if (reset)
+        m->reset_gen++;
+    else
+        m->ended = true;
+    pthread_cond_broadcast(&m->done_cond);
+    pthread_mutex_unlock(&m->done_lock);
+}
+
+int em_machine_reset_by_host(struct em_machine *m, const char *reason)
+{
+    struct timespec deadline;
+    unsigned gen;
+    int ret = 0;
+
+    pthread_mutex_lock(&m->done_lock);
+    gen = m->reset_gen;
+    pthread_mutex_unlock(&m->done_lock);
+    em_machine_request_by_host(m, EM_REQ_RESET, 0, reason);
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&m->done_lock);
+    while (m->reset_gen == gen && !m->ended && ret == 0)
+        ret = pthread_cond_timedwait(&m->done_cond, &m->done_lock, &deadline);
+    pthread_mutex_unlock(&m->done_lock);
+    return ret ? -ETIMEDOUT : 0;
+}
+
 /* The end of the run, in `state` (shutdown, internal-error). */
 static void finish(struct em_machine *m, int status, enum em_run_state state)
 {
@@ -626,6 +665,7 @@ static void finish(struct em_machine *m, int status, enum em_run_state state)
     if (int3 || fwait)
         em_timeline_mark(m->tl, "completed for the host: %lu int3, %lu fwait", int3, fwait);
     m->exit_status = status;
+    announce_done(m, false);
     uv_stop(&m->loop);
 }
 
@@ -646,6 +686,7 @@ static void do_reset(struct em_machine *m, bool guest, const char *reason)
         return;
     }
     cause_event(m, "RESET", guest, reason);
+    announce_done(m, true);
 }
 
 /* QEMU's order: GUEST_PANICKED, then STOP (pause) or SHUTDOWN (power-off). */
@@ -786,6 +827,8 @@ void em_machine_destroy(struct em_machine *m)
     }
     pthread_mutex_destroy(&m->req_lock);
     pthread_mutex_destroy(&m->ctl_lock);
+    pthread_mutex_destroy(&m->done_lock);
+    pthread_cond_destroy(&m->done_cond);
     pthread_mutex_destroy(&m->mon_lock);
     free(m);
 }

@@ -51,6 +51,11 @@ void em_machine_request_by_host(struct em_machine *m, enum em_request req, int s
 
 /* ---- control (the monitor's thread; never a vCPU thread) ---- */
 
+/* A reset asked by the host that returns once it is done (or the machine
+ * ended instead, with --on-reboot exit): what the host does next (press
+ * the power button) then reaches the new boot. 0, or -ETIMEDOUT. */
+int em_machine_reset_by_host(struct em_machine *m, const char *reason);
+
 enum em_run_state em_machine_state(struct em_machine *m);
 /* stop: returns once no vCPU executes guest code (STOP event); cont: runs
  * them again, or for the first time after --paused (RESUME). 0, or -errno

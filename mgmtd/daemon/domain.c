@@ -51,6 +51,7 @@ struct md_domain *md_domain_new(struct md_driver *drv, const char *name, const u
     d->id = -1;
     d->pid = -1;
     d->pidfd = -1;
+    d->refs = 1;
     d->next = drv->domains;
     drv->domains = d;
     drv->ndomains++;
@@ -62,22 +63,38 @@ static void on_timer_closed(uv_handle_t *h)
     free(h);
 }
 
-void md_domain_free(struct md_domain *d)
+void md_domain_ref(struct md_domain *d)
 {
-    struct md_driver *drv = d->drv;
+    d->refs++;
+}
 
-    for (struct md_domain **p = &drv->domains; *p; p = &(*p)->next)
-        if (*p == d) {
-            *p = d->next;
-            drv->ndomains--;
-            break;
-        }
+void md_domain_unref(struct md_domain *d)
+{
+    if (--d->refs > 0)
+        return;
     if (d->timer)
         uv_close((uv_handle_t *)&d->timer->handle, on_timer_closed);
     md_domain_def_free(d->def);
     md_domain_def_free(d->newdef);
     md_domain_def_free(d->live);
     free(d);
+}
+
+void md_domain_free(struct md_domain *d)
+{
+    struct md_driver *drv = d->drv;
+    bool found = false;
+
+    for (struct md_domain **p = &drv->domains; *p; p = &(*p)->next)
+        if (*p == d) {
+            *p = d->next;
+            drv->ndomains--;
+            found = true;
+            break;
+        }
+    d->removed = true;
+    if (found)
+        md_domain_unref(d);
 }
 
 struct md_domain *md_domain_by_name(struct md_driver *drv, const char *name)
@@ -306,6 +323,8 @@ void md_domain_set_state(struct md_domain *d, enum md_state s, const char *reaso
 
 static void run_next(struct md_domain *d)
 {
+    /* A job may remove the domain: it stays valid until we are done. */
+    md_domain_ref(d);
     while (!d->job && d->jobs) {
         struct md_job *j = d->jobs;
 
@@ -314,6 +333,7 @@ static void run_next(struct md_domain *d)
         d->job = j;
         j->run(d, j);
     }
+    md_domain_unref(d);
 }
 
 void md_job_push(struct md_domain *d, md_job_fn fn, struct md_api_call *call,

@@ -58,7 +58,8 @@ struct md_domain {
     bool guest_shutdown;     /* SHUTDOWN with guest: true */
     bool panicked;
     bool reboot_pending; /* reboot: start again once it powered off */
-    bool removed;        /* undefined while transient and stopped: freed */
+    bool removed;        /* out of the registry; freed with its last reference */
+    unsigned refs;       /* the registry's, and code running for it */
 
     /* The job in progress (its timer) and those waiting. */
     struct md_job *job, *jobs;
@@ -86,7 +87,12 @@ struct md_driver {
 /* ---- domain.c: the registry, persistence, events ---- */
 
 struct md_domain *md_domain_new(struct md_driver *drv, const char *name, const uint8_t uuid[16]);
+/* Takes the domain out of the registry (lookups no longer find it); the
+ * memory goes with the last reference. */
 void md_domain_free(struct md_domain *d);
+/* Code that may see the domain removed under it holds a reference. */
+void md_domain_ref(struct md_domain *d);
+void md_domain_unref(struct md_domain *d);
 struct md_domain *md_domain_by_name(struct md_driver *drv, const char *name);
 struct md_domain *md_domain_by_uuid(struct md_driver *drv, const uint8_t uuid[16]);
 /* A name, an id or a UUID, as virsh takes them. */

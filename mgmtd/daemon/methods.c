@@ -553,7 +553,7 @@ static void on_powerdown(void *opaque, json_object *ret, const char *error)
 
 static void powerdown(struct md_domain *d)
 {
-    if (!d->mon || !md_qmpc_is_ready(d->mon)) {
+    if (!d->mon) {
         md_job_done(d, NULL, MD_API_OPERATION_FAILED,
                     "domain %s: its emulator's monitor is not connected", d->name);
         return;

@@ -323,6 +323,10 @@ struct md_qmpc *md_qmpc_connect(uv_loop_t *loop, const char *path, const struct 
 
 void md_qmpc_close(struct md_qmpc *q)
 {
-    if (q)
-        shut(q, false, "the monitor connection was closed");
+    if (!q)
+        return;
+    /* Even if it was already closing (the peer left): the owner has let
+     * go of it, and must not hear of it again. */
+    q->notify_closed = false;
+    shut(q, false, "the monitor connection was closed");
 }

@@ -260,7 +260,7 @@ static void emulator_gone(struct md_domain *d, int wstatus, bool known)
         d->newdef = NULL;
     }
     if (!d->def) {
-        /* Transient: gone with its emulator. */
+        /* Transient: gone with its emulator (after any job in progress). */
         md_domain_event(d, "undefined", "transient", NULL);
         d->removed = true;
         if (!d->job && !d->jobs)
@@ -286,7 +286,9 @@ static void on_exit_readable(uv_poll_t *h, int status, int events)
             return; /* not yet: spurious */
         known = r == d->pid;
     }
+    md_domain_ref(d);
     emulator_gone(d, wstatus, known);
+    md_domain_unref(d);
 }
 
 static int watch_exit(struct md_domain *d, struct md_err *err)
@@ -672,7 +674,9 @@ void md_run_qmp_job(struct md_domain *d, const char *command, enum md_state ok_s
 {
     struct qmp_job *q;
 
-    if (!d->mon || !md_qmpc_is_ready(d->mon)) {
+    /* A monitor still negotiating (just reattached) takes the command
+     * when it is ready. */
+    if (!d->mon) {
         md_job_done(d, NULL, MD_API_OPERATION_FAILED,
                     "domain %s: its emulator's monitor is not connected", d->name);
         return;
