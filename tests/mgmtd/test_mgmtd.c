@@ -609,6 +609,83 @@ START_TEST(a_tap_for_each_nic)
 }
 END_TEST
 
+/* What `virsh dumpxml` writes for a one-disk, one-NIC virtio guest (the
+ * corpus's file, its paths pointed at this machine's): defined, started,
+ * dumped back equivalent, and the dump defines the same domain again. */
+static char *replace(char *s, const char *from, const char *to)
+{
+    char *at = strstr(s, from), *out;
+
+    ck_assert_msg(at, "test bug: '%s' not in the corpus file", from);
+    ck_assert_int_gt(asprintf(&out, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from)), 0);
+    free(s);
+    return out;
+}
+
+START_TEST(a_libvirt_written_guest)
+{
+    char disk[200], kernel[300], *xml, *dump1, *dump2;
+    json_object *r;
+    size_t len;
+    int fd;
+
+    ck_assert_int_eq(system("ip link del mdtbr0 2>/dev/null; ip link add mdtbr0 type bridge && "
+                            "ip link set mdtbr0 up"),
+                     0);
+    snprintf(disk, sizeof(disk), "%s/web1.img", dmn.root);
+    fd = open(disk, O_CREAT | O_RDWR, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, 16 << 20), 0);
+    close(fd);
+    snprintf(kernel, sizeof(kernel), "%s/monitor_mb.elf", GUEST_DIR);
+    {
+        FILE *f = fopen(XML_DIR "/good/virsh-dumpxml.xml", "r");
+        char buf[16384];
+
+        ck_assert_ptr_nonnull(f);
+        len = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        xml = strdup(buf);
+    }
+    xml = replace(xml, "/var/lib/kvm-stack/boot/vmlinuz-6.1.0-18-amd64", kernel);
+    xml = replace(xml, "    <initrd>/var/lib/kvm-stack/boot/initrd.img-6.1.0-18-amd64</initrd>\n",
+                  "");
+    xml = replace(xml, "/var/lib/libvirt/images/web1.img", disk);
+    xml = replace(xml, "<source bridge='br0'/>", "<source bridge='mdtbr0'/>");
+    json_object_put(define(c, xml));
+    free(xml);
+    json_object_put(call_ok(c, "domain.start", "{\"domain\": \"web1\"}"));
+    state_is(c, "web1", "running", "booted");
+    /* Its NIC's tap joined the bridge. */
+    ck_assert_int_eq(system("ip -o link show master mdtbr0 | grep -q vnet"), 0);
+    r = call_ok(c, "domain.get_xml", "{\"domain\": \"web1\"}");
+    dump1 = strdup(jstr(r, "xml"));
+    json_object_put(r);
+    /* What libvirt's file said is all there. */
+    for (const char *const *want =
+             (const char *const[]){
+                 "<title>Web server</title>", "<libosinfo:os id=\"http://debian.org/debian/12\"/>",
+                 "<mac address='52:54:00:6b:3c:58'/>", "slot='0x04'", "slot='0x03'", "slot='0x06'",
+                 "<cmdline>console=ttyS0 root=/dev/vda1 ro quiet</cmdline>",
+                 "<on_crash>destroy</on_crash>", "cache='none'", NULL };
+         *want; want++)
+        ck_assert_msg(strstr(dump1, *want), "'%s' is not in:\n%s", *want, dump1);
+    /* The dump, defined again, is the same domain, and dumps the same. */
+    r = define(c, dump1);
+    ck_assert(!json_object_get_boolean(json_object_object_get(r, "created")));
+    json_object_put(r);
+    r = call_ok(c, "domain.get_xml", "{\"domain\": \"web1\", \"inactive\": true}");
+    dump2 = strdup(jstr(r, "xml"));
+    json_object_put(r);
+    ck_assert_str_eq(dump1, dump2);
+    free(dump1);
+    free(dump2);
+    json_object_put(call_ok(c, "domain.destroy", "{\"domain\": \"web1\"}"));
+    ck_assert_int_eq(system("ip link del mdtbr0"), 0);
+}
+END_TEST
+
 START_TEST(bad_requests_disturb_nobody)
 {
     json_object *r;
@@ -647,6 +724,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, concurrency);
     tcase_add_test(tc, read_only_and_permissions);
     tcase_add_test(tc, a_tap_for_each_nic);
+    tcase_add_test(tc, a_libvirt_written_guest);
     tcase_add_test(tc, bad_requests_disturb_nobody);
     suite_add_tcase(s, tc);
     return s;
