@@ -21,8 +21,9 @@
  *     runs) and `destroy P-0000` (once the emulator has ended), again
  *     alternating; after each, an untimed `domstate` must say "running" or
  *     "shut off". Each cycle also starts kvmemu alone, as mgmtd launches it
- *     (/dev/kvm and a monitor socket inherited, --paused), sends "cont"
- *     and then SIGTERM: the floor under mgmtd's start and destroy.
+ *     (/dev/kvm and a monitor socket inherited, --paused, its own session),
+ *     sends "cont" and then SIGTERM: the floor under mgmtd's start and
+ *     destroy.
  * Every output is checked: the list names all N domains, dominfo names
  * its domain. Figures are the median and 90th percentile of all samples.
  * The daemons' RSS (/proc/PID/status VmRSS, and the peak VmHWM) is read
@@ -309,8 +310,11 @@ static bool reap(pid_t pid, double deadline)
 }
 
 /* kvmemu launched as mgmtd launches it (/dev/kvm and a connected monitor
- * socket inherited, --paused), and "cont" through its monitor: the time
- * from fork to cont's answer; then SIGTERM to its end, reaped. */
+ * socket inherited, --paused, a session of its own: with the scheduler's
+ * autogroups, which Debian's kernels enable, a new session is a new
+ * scheduling group, and what that costs under load belongs in the floor),
+ * and "cont" through its monitor: the time from fork to cont's answer;
+ * then SIGTERM to its end, reaped. */
 static int floor_cycle(const struct options *o)
 {
     char line[4096];
@@ -334,7 +338,7 @@ static int floor_cycle(const struct options *o)
         int k = fcntl(kvm, F_DUPFD, 10), m = fcntl(sv[1], F_DUPFD, 10);
 
         if (null < 0 || k < 0 || m < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-            dup2(null, 2) < 0 || dup2(k, 3) < 0 || dup2(m, 4) < 0)
+            dup2(null, 2) < 0 || dup2(k, 3) < 0 || dup2(m, 4) < 0 || setsid() < 0)
             _exit(126);
         execl(o->kvmemu, o->kvmemu, "--name", "floor", "--memory", "64M", "--smp", "1", "--kernel",
               o->guest, "--kvm-fd", "3", "--monitor", "fd=4", "--paused", "--serial", "none",
