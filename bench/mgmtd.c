@@ -90,6 +90,18 @@ static struct samples samples[NR_SIDES][NR_OPS];
 /* kvmemu alone, without a daemon: exec to running, SIGTERM to reaped. */
 static struct samples floor_start, floor_stop;
 
+/* The client or kvmemu running now: killed with us, so that a request in
+ * flight (a start) does not hold up the daemons' shutdown. */
+static volatile sig_atomic_t current_child;
+
+static void on_signal(int sig)
+{
+    if (current_child > 0)
+        kill((pid_t)current_child, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...)
 {
     va_list ap;
@@ -148,6 +160,7 @@ static double run(char *const *argv, struct output *out)
         fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    current_child = pid;
     close(pfd[1]);
     for (;;) {
         struct pollfd p = { .fd = pfd[0], .events = POLLIN };
@@ -181,6 +194,7 @@ static double run(char *const *argv, struct output *out)
         kill(pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    current_child = 0;
     t1 = now_ms();
     if (out->buf)
         out->buf[out->len] = '\0';
@@ -302,8 +316,10 @@ static bool reap(pid_t pid, double deadline)
     while (now_ms() < deadline) {
         pid_t r = waitpid(pid, NULL, WNOHANG);
 
-        if (r == pid || (r < 0 && errno != EINTR))
+        if (r == pid || (r < 0 && errno != EINTR)) {
+            current_child = 0;
             return true;
+        }
         nanosleep(&tick, NULL);
     }
     return false;
@@ -345,6 +361,7 @@ static int floor_cycle(const struct options *o)
               (char *)NULL);
         _exit(127);
     }
+    current_child = pid;
     close(kvm);
     close(sv[1]);
     if (pid < 0) {
@@ -705,6 +722,9 @@ int main(int argc, char **argv)
     if (ret)
         return ret < 0 ? 0 : ret;
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGHUP, on_signal);
     s.load[0] = loadavg();
     if (measure(&o, mem) < 0)
         return 1;
