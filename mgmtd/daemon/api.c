@@ -123,30 +123,42 @@ static void on_written(uv_write_t *req, int status)
     free(req);
 }
 
-static void write_raw(struct client *c, uv_stream_t *to, const char *data, size_t len)
+/* Queues w (taken), whose data holds len bytes. */
+static void write_req_send(struct client *c, uv_stream_t *to, struct write_req *w, size_t len)
 {
-    struct write_req *w;
     uv_buf_t b;
 
-    if (c->closing)
+    if (c->closing) {
+        free(w);
         return;
+    }
     if (uv_stream_get_write_queue_size(to) + len > MAX_PENDING) {
         md_log(MD_LOG_WARN, "API client pid %d does not read its answers: disconnected",
                (int)c->peer.pid);
+        free(w);
         client_close(c);
         return;
     }
+    b = uv_buf_init(w->data, (unsigned)len);
+    if (uv_write(&w->req, to, &b, 1, on_written) < 0) {
+        free(w);
+        client_close(c);
+    }
+}
+
+static void write_raw(struct client *c, uv_stream_t *to, const char *data, size_t len)
+{
+    struct write_req *w;
+
+    if (c->closing)
+        return;
     w = malloc(sizeof(*w) + len);
     if (!w) {
         client_close(c);
         return;
     }
     memcpy(w->data, data, len);
-    b = uv_buf_init(w->data, (unsigned)len);
-    if (uv_write(&w->req, to, &b, 1, on_written) < 0) {
-        free(w);
-        client_close(c);
-    }
+    write_req_send(c, to, w, len);
 }
 
 static void send_json(struct client *c, json_object *msg)
@@ -201,6 +213,36 @@ void md_api_reply(struct md_api_call *call, json_object *result)
     json_object_object_add(msg, "result", result ? result : json_object_new_object());
     send_json(call->c, msg);
     json_object_put(msg);
+    call_end(call);
+}
+
+void md_api_reply_text(struct md_api_call *call, const char *result, size_t len)
+{
+    static const char head[] = "{\"id\":", mid[] = ",\"result\":";
+    struct client *c = call->c;
+    size_t idlen, n;
+    const char *id = json_object_to_json_string_length(
+        call->id, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &idlen);
+    struct write_req *w;
+    char *p;
+
+    n = sizeof(head) - 1 + idlen + sizeof(mid) - 1 + len + 2;
+    w = c->closing ? NULL : malloc(sizeof(*w) + n);
+    if (w) {
+        p = w->data;
+        memcpy(p, head, sizeof(head) - 1);
+        p += sizeof(head) - 1;
+        memcpy(p, id, idlen);
+        p += idlen;
+        memcpy(p, mid, sizeof(mid) - 1);
+        p += sizeof(mid) - 1;
+        memcpy(p, result, len);
+        p += len;
+        memcpy(p, "}\n", 2);
+        write_req_send(c, (uv_stream_t *)&c->pipe, w, n);
+    } else if (!c->closing) {
+        client_close(c);
+    }
     call_end(call);
 }
 

@@ -79,6 +79,10 @@ const struct md_api_peer *md_api_call_peer(const struct md_api_call *call);
 const char *md_api_call_method(const struct md_api_call *call);
 /* Takes `result` (NULL: {}). The call is gone afterwards. */
 void md_api_reply(struct md_api_call *call, json_object *result);
+/* The same with the result given as JSON text (an object, `len` bytes,
+ * copied): for large answers, which then cost one buffer rather than a
+ * json-c tree of them. */
+void md_api_reply_text(struct md_api_call *call, const char *result, size_t len);
 void md_api_fail(struct md_api_call *call, enum md_api_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Replies {} and turns the connection into a raw byte stream to and from
