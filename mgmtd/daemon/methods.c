@@ -537,6 +537,10 @@ static void on_powerdown(void *opaque, json_object *ret, const char *error)
 {
     struct md_domain *d = opaque;
 
+    /* The guest powered off before the answer was read: the monitor went
+     * with the emulator, and emulator_gone() ended the job. */
+    if (!ret && !d->mon)
+        return;
     if (!ret) {
         md_job_done(d, NULL, MD_API_OPERATION_FAILED, "domain %s: %s", d->name, error);
         return;

@@ -323,6 +323,13 @@ struct md_qmpc *md_qmpc_connect(uv_loop_t *loop, const char *path, const struct 
 
 void md_qmpc_close(struct md_qmpc *q)
 {
-    if (q)
-        shut(q, false, "the monitor connection was closed");
+    if (!q)
+        return;
+    /* The owner lets go: it hears nothing more of this connection, even
+     * if its end was already under way (the closed callback would run
+     * after the owner moved on, a new monitor in its place). The commands
+     * still pending fail now, while the owner knows what they were for. */
+    shut(q, false, "the monitor connection was closed");
+    q->notify_closed = false;
+    fail_all(q, "the monitor connection was closed");
 }

@@ -417,6 +417,10 @@ static void on_cont(void *opaque, json_object *ret, const char *error)
 {
     struct md_domain *d = opaque;
 
+    /* Released with its emulator (whose pid may be reaped already):
+     * emulator_gone() fails the start. */
+    if (!ret && !d->mon)
+        return;
     if (!ret) {
         md_log(MD_LOG_ERROR, "domain %s: cont: %s", d->name, error);
         if (d->pid > 0)
@@ -650,6 +654,10 @@ static void on_qmp_job(void *opaque, json_object *ret, const char *error)
     const char *reason = q->reason;
 
     free(q);
+    /* The monitor was released with its emulator: emulator_gone() ends
+     * the job. */
+    if (!ret && !d->mon)
+        return;
     if (!ret) {
         md_job_done(d, NULL, MD_API_OPERATION_FAILED, "domain %s: %s", d->name, error);
         return;
