@@ -51,15 +51,13 @@ int vc_run(struct vc_ctx *ctx, int argc, char **argv)
         a.cmd = cmd;
         a.argc = argc;
         a.argv = argv;
-        rc = cmd->run(ctx, &a);
     } else if (vc_args_parse(cmd, argc, argv, &a) < 0) {
-        rc = 1;
-    } else {
-        a.json |= ctx->json && (cmd->flags & VC_CMD_QUERY);
-        rc = cmd->run(ctx, &a);
+        return 1;
     }
-    /* As virsh: a blank line ends each command's output (not in -q, and
-     * not in JSON, which scripts read). */
+    a.json |= ctx->json && (cmd->flags & VC_CMD_QUERY);
+    rc = cmd->run(ctx, &a);
+    /* As virsh: a blank line ends the output of each command that ran,
+     * however it ended (not in -q, and not in JSON, which scripts read). */
     if (!(cmd->flags & VC_CMD_RAW) && !ctx->quiet && !a.json)
         putchar('\n');
     fflush(stdout);

@@ -174,8 +174,13 @@ static bool add_values(struct vc_ctx *ctx, struct list *l, const char *prefix,
     return (o->flags & VC_OPT_FILE) != 0;
 }
 
-/* NULL for a file name (the caller completes those), else the list,
- * empty when nothing fits. */
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* NULL for a file name (the caller completes those), else the list in
+ * order, empty when nothing fits. */
 static char **done(struct list *l, bool files)
 {
     if (files) {
@@ -184,6 +189,8 @@ static char **done(struct list *l, bool files)
         free(l->v);
         return NULL;
     }
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(l->v[0]), by_text);
     return l->v ? l->v : calloc(1, sizeof(char *));
 }
 
@@ -192,7 +199,7 @@ char **vc_complete(struct vc_ctx *ctx, int n, char **words)
     const char *cur = n > 0 ? words[n - 1] : "";
     const struct vc_cmd *cmd;
     struct list l = { 0 };
-    int first, positional = 0;
+    int first;
     const struct vc_opt *o;
     bool used[VC_MAX_OPTS] = { false };
 
@@ -218,7 +225,8 @@ char **vc_complete(struct vc_ctx *ctx, int n, char **words)
     cmd = vc_cmd_find(words[first]);
     if (!cmd || (cmd->flags & VC_CMD_WORDS))
         return done(&l, false);
-    /* What the words so far filled. */
+    /* What the words so far filled: options by name, and the positional
+     * ones in order. */
     for (int i = first + 1; i < n - 1; i++) {
         o = find_opt(cmd, words[i]);
         if (o) {
@@ -229,7 +237,11 @@ char **vc_complete(struct vc_ctx *ctx, int n, char **words)
                 i++;
             }
         } else if (words[i][0] != '-') {
-            positional++;
+            for (o = cmd->opts; o && o->name; o++)
+                if ((o->flags & VC_OPT_POSITIONAL) && !used[o - cmd->opts]) {
+                    used[o - cmd->opts] = true;
+                    break;
+                }
         }
     }
     if (cur[0] == '-') {
@@ -245,11 +257,8 @@ char **vc_complete(struct vc_ctx *ctx, int n, char **words)
         return done(&l, false);
     }
     /* The positional option this word would fill. */
-    for (o = cmd->opts; o && o->name; o++) {
-        if (!(o->flags & VC_OPT_POSITIONAL) || used[o - cmd->opts])
-            continue;
-        if (positional-- == 0)
+    for (o = cmd->opts; o && o->name; o++)
+        if ((o->flags & VC_OPT_POSITIONAL) && !used[o - cmd->opts])
             return done(&l, add_values(ctx, &l, cur, o));
-    }
     return done(&l, false);
 }
