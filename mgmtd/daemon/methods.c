@@ -474,11 +474,6 @@ static void m_create(void *opaque, struct md_api_call *call, json_object *params
 
 /* ---- lifecycle ---- */
 
-static void job_start_checked(struct md_domain *d, struct md_job *job)
-{
-    md_run_job_start(d, job);
-}
-
 static void m_start(void *opaque, struct md_api_call *call, json_object *params)
 {
     struct md_job p = { 0 };
@@ -489,7 +484,7 @@ static void m_start(void *opaque, struct md_api_call *call, json_object *params)
         return;
     d = find(opaque, call, params);
     if (d)
-        md_job_push(d, job_start_checked, call, &p);
+        md_job_push(d, md_run_job_start, call, &p);
 }
 
 static bool require(struct md_domain *d, bool ok, const char *what)
