@@ -100,19 +100,16 @@ static char **attempt(const char *text, int start, int end)
         free(cands);
         return NULL;
     }
-    /* readline's shape: the text to put in, then the candidates. */
+    /* The text to put in (the candidates' common prefix), then the
+     * candidates, also when there is one: libedit reads m[2] to tell a
+     * single match, which then gets its space. */
     m = malloc(sizeof(*m) * (size_t)(count + 2));
     if (!m) {
         vc_words_free(cands, count);
         return NULL;
     }
-    if (count == 1) {
-        m[0] = cands[0];
-        m[1] = NULL;
-    } else {
-        m[0] = strndup(cands[0], common_prefix(cands));
-        memcpy(m + 1, cands, sizeof(*m) * (size_t)(count + 1));
-    }
+    m[0] = strndup(cands[0], common_prefix(cands));
+    memcpy(m + 1, cands, sizeof(*m) * (size_t)(count + 1));
     free(cands);
     return m;
 }
