@@ -295,8 +295,9 @@ static void run_quiet(const char *const *argv)
         waitpid(pid, NULL, 0);
 }
 
-/* Destroys every domain that is not shut off, then stops the daemon. */
-static void guardian_cleanup(const struct fx *f, pid_t daemon)
+/* Destroys every domain that is not shut off, then stops the daemon: its
+ * exit status (0 when it ended as asked, cleanly). */
+static int guardian_cleanup(const struct fx *f, pid_t daemon)
 {
     char err[256];
     struct md_client *c = md_client_connect(f->sock, err, sizeof(err));
@@ -330,9 +331,20 @@ static void guardian_cleanup(const struct fx *f, pid_t daemon)
         sleep_ms(20);
     }
     run_quiet((const char *const[]){ "tmux", "-S", f->tmux, "kill-server", NULL });
-    /* KVMSTACK_KEEP_TEST_ROOT=1 keeps it, logs and all, to look at. */
-    if (!getenv("KVMSTACK_KEEP_TEST_ROOT"))
-        nftw(f->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The daemon's log, on stderr (where TAP keeps it), when it ended badly. */
+static void show_log(const struct fx *f, int status)
+{
+    char line[4096];
+    FILE *log = fopen(fx_path(f, "mgmtd.log"), "r");
+
+    fprintf(stderr, "mgmtd ended with status %d; its log:\n", status);
+    while (log && fgets(line, sizeof(line), log))
+        fputs(line, stderr);
+    if (log)
+        fclose(log);
 }
 
 static bool daemon_ready(const struct fx *f)
@@ -350,6 +362,7 @@ static bool daemon_ready(const struct fx *f)
 static void guardian(struct fx *f, int ctl, int ready)
 {
     char c;
+    int status;
     pid_t daemon;
     double deadline = now_ms() + DAEMON_WAIT_MS;
     bool ok = false;
@@ -388,11 +401,15 @@ static void guardian(struct fx *f, int ctl, int ready)
     /* Until the test is over, by whatever way it ends. */
     while (ok && read(ctl, &c, 1) != 0 && errno == EINTR)
         ;
-    if (daemon > 0)
-        guardian_cleanup(f, daemon);
-    else
+    status = daemon > 0 ? guardian_cleanup(f, daemon) : 0;
+    /* A daemon that did not end cleanly (a sanitizer's finding included)
+     * fails the test. */
+    if (status != 0)
+        show_log(f, status);
+    /* KVMSTACK_KEEP_TEST_ROOT=1 keeps it, logs and all, to look at. */
+    if (!getenv("KVMSTACK_KEEP_TEST_ROOT"))
         nftw(f->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-    _exit(0);
+    _exit(status != 0);
 }
 
 void fx_start(struct fx *f)
@@ -432,12 +449,16 @@ void fx_start(struct fx *f)
 
 void fx_stop(struct fx *f)
 {
+    int status = 0;
+
     if (f->guard >= 0)
         close(f->guard);
     f->guard = -1;
     if (f->guardian > 0)
-        waitpid(f->guardian, NULL, 0);
+        waitpid(f->guardian, &status, 0);
     f->guardian = -1;
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "mgmtd did not end cleanly (its log is on stderr)");
 }
 
 /* ---- tmux ---- */
