@@ -269,6 +269,42 @@ pid_t fx_find_process(const char *a, const char *b)
 
 /* ---- the guardian ---- */
 
+/* A kvmemu whose command line names something under root, or -1. */
+static pid_t find_emulator(const char *root)
+{
+    DIR *proc = opendir("/proc");
+    struct dirent *e;
+    pid_t found = -1;
+
+    while (proc && found < 0 && (e = readdir(proc)) != NULL) {
+        char path[300], line[4096];
+        size_t first;
+        ssize_t n;
+        int fd;
+
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        n = read(fd, line, sizeof(line) - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        line[n] = '\0';
+        first = strlen(line);
+        for (ssize_t i = 0; i < n; i++)
+            if (!line[i])
+                line[i] = ' ';
+        if (first >= 7 && !strncmp(line + first - 7, "/kvmemu", 7) && strstr(line, root))
+            found = (pid_t)atoi(e->d_name);
+    }
+    if (proc)
+        closedir(proc);
+    return found;
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
@@ -331,6 +367,16 @@ static int guardian_cleanup(const struct fx *f, pid_t daemon)
         sleep_ms(20);
     }
     run_quiet((const char *const[]){ "tmux", "-S", f->tmux, "kill-server", NULL });
+    /* Emulators a daemon that died could not stop: their kernel is ours. */
+    for (int i = 0; i < 20; i++) {
+        pid_t pid = find_emulator(f->root);
+
+        if (pid <= 0)
+            break;
+        fprintf(stderr, "killing emulator %d, left running under %s\n", (int)pid, f->root);
+        kill(pid, SIGKILL);
+        sleep_ms(100);
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
