@@ -130,8 +130,8 @@ END_TEST
 
 START_TEST(start_console_from_the_first_byte)
 {
-    char cmd[512], state[32];
     const char *connected, *booted;
+    char cmd[512];
 
     define_and_start("alpha", false);
     snprintf(cmd, sizeof(cmd), "%s -c %s start --console alpha", VMCTL_PATH, f.sock);
@@ -152,7 +152,6 @@ START_TEST(start_console_from_the_first_byte)
     ck_assert(fx_wait_state(&f, "alpha", "shut off", WAIT_MS));
     FX_VMCTL(&f, &r, NULL, "domstate", "--reason", "alpha");
     ck_assert_str_eq(r.out, "shut off (shutdown)\n\n");
-    (void)state;
 }
 END_TEST
 
