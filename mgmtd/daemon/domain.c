@@ -321,19 +321,19 @@ void md_domain_set_state(struct md_domain *d, enum md_state s, const char *reaso
 
 /* ---- jobs ---- */
 
+/* Starts the next job if none runs. A job that ends at once starts the one
+ * after it from md_job_done(), which may also free the domain (undefined,
+ * or transient and stopped): nothing here touches d after j->run(). */
 static void run_next(struct md_domain *d)
 {
-    /* A job may remove the domain: it stays valid until we are done. */
-    md_domain_ref(d);
-    while (!d->job && d->jobs) {
-        struct md_job *j = d->jobs;
+    struct md_job *j = d->jobs;
 
-        d->jobs = j->next;
-        j->next = NULL;
-        d->job = j;
-        j->run(d, j);
-    }
-    md_domain_unref(d);
+    if (d->job || !j)
+        return;
+    d->jobs = j->next;
+    j->next = NULL;
+    d->job = j;
+    j->run(d, j);
 }
 
 void md_job_push(struct md_domain *d, md_job_fn fn, struct md_api_call *call,

@@ -84,10 +84,12 @@ void md_driver_destroy(struct md_driver *drv)
     while (drv->domains) {
         struct md_domain *d = drv->domains;
 
-        /* The emulators run on: a restarted daemon reattaches. */
-        if (d->mon)
-            md_qmpc_close(d->mon);
+        /* The emulators run on: a restarted daemon reattaches. (d->mon
+         * first: what was pending fails into callbacks that see it gone.) */
+        struct md_qmpc *mon = d->mon;
+
         d->mon = NULL;
+        md_qmpc_close(mon);
         if (d->exit_watch) {
             uv_poll_stop(d->exit_watch);
             uv_close((uv_handle_t *)d->exit_watch, free_handle);

@@ -518,11 +518,6 @@ static void m_create(void *opaque, struct md_api_call *call, json_object *params
 
 /* ---- lifecycle ---- */
 
-static void job_start_checked(struct md_domain *d, struct md_job *job)
-{
-    md_run_job_start(d, job);
-}
-
 static void m_start(void *opaque, struct md_api_call *call, json_object *params)
 {
     struct md_job p = { 0 };
@@ -533,7 +528,7 @@ static void m_start(void *opaque, struct md_api_call *call, json_object *params)
         return;
     d = find(opaque, call, params);
     if (d)
-        md_job_push(d, job_start_checked, call, &p);
+        md_job_push(d, md_run_job_start, call, &p);
 }
 
 static bool require(struct md_domain *d, bool ok, const char *what)
@@ -581,6 +576,10 @@ static void on_powerdown(void *opaque, json_object *ret, const char *error)
 {
     struct md_domain *d = opaque;
 
+    /* The guest powered off before the answer was read: the monitor went
+     * with the emulator, and emulator_gone() ended the job. */
+    if (!ret && !d->mon)
+        return;
     if (!ret) {
         md_job_done(d, NULL, MD_API_OPERATION_FAILED, "domain %s: %s", d->name, error);
         return;
@@ -724,6 +723,80 @@ static void console_ended(void *opaque)
     d->console = NULL;
 }
 
+/*
+ * The answer waits until kvmemu took the connection: connect() returns once
+ * it is queued, and what the guest prints before kvmemu accept()s it is
+ * dropped (nobody reads), so "start paused, attach, resume" (vmctl start
+ * --console) would lose the guest's first lines. query-chardev shows the
+ * socket's client ("unix:PATH,server=on", without "disconnected:"); it is
+ * asked again until it does, a round trip each (tens of microseconds), at
+ * most CONSOLE_POLLS times, then the answer goes anyway. The callbacks come
+ * from the domain's monitor only, which is closed (failing what is
+ * pending, at once) before the domain can go: no timer outlives it.
+ */
+#define CONSOLE_POLLS 2000
+
+struct console_wait {
+    struct md_domain *d;
+    struct md_api_call *call;
+    int fd;
+    unsigned polls;
+    char want[PATH_MAX + 32];
+};
+
+static void console_attach(struct console_wait *w)
+{
+    w->d->console = md_api_reply_stream(w->call, w->fd, console_ended, w->d);
+    free(w);
+}
+
+static void on_chardevs(void *opaque, json_object *ret, const char *error)
+{
+    struct console_wait *w = opaque;
+    struct md_domain *d = w->d;
+
+    (void)error;
+    if (!ret && !d->mon) {
+        /* Released with its emulator: the domain stopped meanwhile. */
+        md_api_fail(w->call, MD_API_OPERATION_INVALID, "domain %s is not running", d->name);
+        close(w->fd);
+        free(w);
+        return;
+    }
+    for (size_t i = 0; ret && i < json_object_array_length(ret); i++) {
+        json_object *c = json_object_array_get_idx(ret, i), *name;
+
+        if (json_object_object_get_ex(c, "filename", &name) &&
+            !strcmp(json_object_get_string(name), w->want)) {
+            console_attach(w);
+            return;
+        }
+    }
+    if (!ret || ++w->polls >= CONSOLE_POLLS || !md_qmpc_is_ready(d->mon)) {
+        console_attach(w);
+        return;
+    }
+    md_qmpc_execute(d->mon, "query-chardev", NULL, on_chardevs, w);
+}
+
+static void console_wait(struct md_domain *d, struct md_api_call *call, int fd, const char *path)
+{
+    struct console_wait *w = calloc(1, sizeof(*w));
+
+    if (!w) {
+        close(fd);
+        md_api_fail(call, MD_API_INTERNAL, "out of memory");
+        return;
+    }
+    *w = (struct console_wait){ .d = d, .call = call, .fd = fd };
+    snprintf(w->want, sizeof(w->want), "unix:%s,server=on", path);
+    if (!d->mon || !md_qmpc_is_ready(d->mon)) {
+        console_attach(w);
+        return;
+    }
+    md_qmpc_execute(d->mon, "query-chardev", NULL, on_chardevs, w);
+}
+
 /* The socket of the console asked for (NULL: the serial port, else hvc0);
  * false if the domain has none. */
 static bool console_socket(struct md_domain *d, const char *device, char *path, size_t len)
@@ -791,7 +864,7 @@ static void m_console(void *opaque, struct md_api_call *call, json_object *param
             close(fd);
         return;
     }
-    d->console = md_api_reply_stream(call, fd, console_ended, d);
+    console_wait(d, call, fd, path);
 }
 
 /* ---- the table ---- */

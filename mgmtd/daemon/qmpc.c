@@ -325,8 +325,11 @@ void md_qmpc_close(struct md_qmpc *q)
 {
     if (!q)
         return;
-    /* Even if it was already closing (the peer left): the owner has let
-     * go of it, and must not hear of it again. */
-    q->notify_closed = false;
+    /* The owner lets go: it hears nothing more of this connection, even
+     * if its end was already under way (the closed callback would run
+     * after the owner moved on, a new monitor in its place). The commands
+     * still pending fail now, while the owner knows what they were for. */
     shut(q, false, "the monitor connection was closed");
+    q->notify_closed = false;
+    fail_all(q, "the monitor connection was closed");
 }

@@ -37,7 +37,9 @@ struct md_qmpc *md_qmpc_connect(uv_loop_t *loop, const char *path, const struct 
 void md_qmpc_execute(struct md_qmpc *q, const char *command, json_object *args, md_qmpc_reply_fn cb,
                      void *cb_opaque);
 bool md_qmpc_is_ready(const struct md_qmpc *q);
-/* Closes without calling `closed`; pending commands get their error. */
+/* Closes without calling `closed` (not even when the connection was already
+ * ending); pending commands get their error before it returns. Nothing of
+ * this connection calls back afterwards. */
 void md_qmpc_close(struct md_qmpc *q);
 
 #endif

@@ -190,7 +190,6 @@ static void release(struct md_domain *d)
     md_status_remove(d);
 }
 
-static void job_start(struct md_domain *d, struct md_job *job);
 static void run_start(struct md_domain *d);
 
 /* What the domain's on_* settings ask for after this end. */
@@ -228,7 +227,7 @@ static void emulator_gone(struct md_domain *d, int wstatus, bool known)
                d->name, (int)d->pid, tail);
     }
     /* A start that failed is not retried: it would fail again. */
-    restart = !(d->job && d->job->run == job_start) && restart_wanted(d, reason);
+    restart = !(d->job && d->job->run == md_run_job_start) && restart_wanted(d, reason);
     md_domain_set_state(d, MD_STATE_SHUTOFF, reason);
     md_domain_event(d, "stopped", reason, extra);
     d->id = -1;
@@ -239,7 +238,7 @@ static void emulator_gone(struct md_domain *d, int wstatus, bool known)
     d->reboot_pending = false;
     /* The job that waited for this end (start, destroy, shutdown --wait). */
     if (d->job) {
-        if (d->job->run == job_start)
+        if (d->job->run == md_run_job_start)
             md_job_done(d, NULL, MD_API_OPERATION_FAILED,
                         "domain %s: the emulator ended while starting: %s", d->name,
                         tail[0] ? tail : "(its log is empty)");
@@ -249,7 +248,7 @@ static void emulator_gone(struct md_domain *d, int wstatus, bool known)
     if (restart) {
         md_log(MD_LOG_INFO, "domain %s: starting it again (%s)", d->name,
                !strcmp(reason, "crashed") ? "on_crash" : "on_poweroff or reboot");
-        md_job_push(d, job_start, NULL, NULL);
+        md_job_push(d, md_run_job_start, NULL, NULL);
         return;
     }
     md_domain_def_free(d->live);
@@ -419,6 +418,10 @@ static void on_cont(void *opaque, json_object *ret, const char *error)
 {
     struct md_domain *d = opaque;
 
+    /* Released with its emulator (whose pid may be reaped already):
+     * emulator_gone() fails the start. */
+    if (!ret && !d->mon)
+        return;
     if (!ret) {
         md_log(MD_LOG_ERROR, "domain %s: cont: %s", d->name, error);
         if (d->pid > 0)
@@ -652,6 +655,10 @@ static void on_qmp_job(void *opaque, json_object *ret, const char *error)
     const char *reason = q->reason;
 
     free(q);
+    /* The monitor was released with its emulator: emulator_gone() ends
+     * the job. */
+    if (!ret && !d->mon)
+        return;
     if (!ret) {
         md_job_done(d, NULL, MD_API_OPERATION_FAILED, "domain %s: %s", d->name, error);
         return;

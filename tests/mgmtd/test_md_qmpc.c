@@ -3,7 +3,8 @@
  * The daemon's QMP client against kvmemu's own monitor server (on the
  * fake machine of tests/qmp): negotiation, replies in order, events, and
  * the end of the connection (pending commands fail, closed is called
- * once); and against a server that does not speak QMP.
+ * once, and never after the owner closed it); and against a server that
+ * does not speak QMP.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -175,6 +176,53 @@ START_TEST(the_end_fails_what_is_pending)
 }
 END_TEST
 
+/* The owner closes a connection whose end is already under way (the
+ * peer's EOF read in this loop iteration, its close callback not run yet):
+ * as mgmtd does when an emulator exits and its exit is seen then. */
+static struct md_qmpc *owned;
+static uv_check_t check; /* closed by the teardown's loop run: not on the stack */
+static bool released;
+static unsigned done_at_release;
+
+static void release_when_ending(uv_check_t *h)
+{
+    if (released || md_qmpc_is_ready(owned))
+        return;
+    released = true;
+    md_qmpc_close(owned);
+    done_at_release = rec.replies + rec.failures;
+    uv_check_stop(h);
+}
+
+START_TEST(closing_an_ending_connection)
+{
+    serve();
+    owned = md_qmpc_connect(&loop, path, &ops, &rec);
+    RUN_UNTIL(rec.ready);
+    released = false;
+    /* Commands in flight as the server goes. */
+    f.stop_delay_ms = 200;
+    md_qmpc_execute(owned, "stop", NULL, on_reply, &rec);
+    md_qmpc_execute(owned, "query-status", NULL, on_reply, &rec);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_check_init(&loop, &check);
+    uv_check_start(&check, release_when_ending);
+    em_monitor_destroy(f.mon);
+    f.mon = NULL;
+    RUN_UNTIL(released);
+    /* Each command was answered or failed before md_qmpc_close()
+     * returned... */
+    ck_assert_uint_eq(done_at_release, 2);
+    for (int i = 0; i < 50; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    /* ... and nothing called back after it: no closed callback, and no
+     * second answer. */
+    ck_assert_uint_eq(rec.closed, 0);
+    ck_assert_uint_eq(rec.replies + rec.failures, 2);
+    uv_close((uv_handle_t *)&check, NULL);
+}
+END_TEST
+
 START_TEST(nobody_listening)
 {
     struct md_qmpc *q = md_qmpc_connect(&loop, path, &ops, &rec);
@@ -220,6 +268,7 @@ Suite *test_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, commands_and_events);
     tcase_add_test(tc, the_end_fails_what_is_pending);
+    tcase_add_test(tc, closing_an_ending_connection);
     tcase_add_test(tc, nobody_listening);
     tcase_add_test(tc, not_qmp);
     suite_add_tcase(s, tc);
