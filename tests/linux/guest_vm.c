@@ -73,8 +73,10 @@ void guest_kit_get(struct guest_kit *kit)
 static void text_add(struct guest_text *t, const char *p, size_t n)
 {
     /* Written through as it comes, so that a failed test leaves it. */
-    if (t->log)
-        fwrite(p, 1, n, t->log), fflush(t->log);
+    if (t->log) {
+        fwrite(p, 1, n, t->log);
+        fflush(t->log);
+    }
     if (t->len + n + 1 > t->cap) {
         size_t cap = t->cap ? t->cap : 65536;
 
