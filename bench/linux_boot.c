@@ -252,8 +252,10 @@ static int follow(struct child *c, struct run *r, const char *stop, bool stop_at
     while (c->out >= 0 || c->err >= 0) {
         struct pollfd p[2] = { { c->out, POLLIN, 0 }, { c->err, POLLIN, 0 } };
         double t = now_ms() - c->t0;
+        const char *stopped = stop ? strstr(c->errbuf, stop) : NULL;
 
-        if (t > timeout_ms || (stop && strstr(c->errbuf, stop))) {
+        /* The whole line of `stop` (QEMU's "Code=..." with the <byte>). */
+        if (t > timeout_ms || (stopped && strchr(stopped, '\n'))) {
             kill(c->pid, SIGKILL);
             ret = t > timeout_ms ? -ETIMEDOUT : 0;
             break;
