@@ -5,7 +5,7 @@
 # Everything the build and the tests use, from Debian 12.
 KS_PACKAGES="meson ninja-build pkg-config gcc libc6-dev binutils python3 \
 libxml2-dev libjson-c-dev libuv1-dev libcap-ng-dev liburing-dev check clang-format acpica-tools iproute2 \
-clang libclang-rt-14-dev libedit-dev tmux"
+clang libclang-rt-14-dev libedit-dev tmux e2fsprogs"
 
 ks_say() {
     printf '==> %s\n' "$*" >&2

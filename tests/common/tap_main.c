@@ -50,7 +50,8 @@ int main(void)
     int failed, fd;
 
     if (test_needs_kvm && access("/dev/kvm", F_OK) != 0) {
-        printf("1..0 # SKIP /dev/kvm is absent (%s): these tests need KVM\n", strerror(errno));
+        printf("1..0 # SKIP /dev/kvm is absent (%s): these tests need KVM%s%s\n", strerror(errno),
+               test_skip_note ? "; " : "", test_skip_note ? test_skip_note : "");
         return 0;
     }
     fd = mkstemp(path);

@@ -13,6 +13,9 @@
 /* Each test program defines these two. */
 Suite *test_suite(void);
 extern const bool test_needs_kvm;
+/* Optional: what else the skip line says (what was not done, such as a
+ * build that a skip spares). */
+extern const char *const test_skip_note __attribute__((weak));
 
 /*
  * A logger that keeps every message, so that tests can assert that an

@@ -14,6 +14,10 @@
  * instructions not at all, so a stock kernel stops part way: there the
  * test asserts the early log, and says explicitly where and why the guest
  * stopped, with kvmemu's report of an internal error if there was one.
+ * There the runs end as soon as what they can prove has been seen (the
+ * early log's last line for PVH, some seconds of running for the bzImage):
+ * the project's own guest (test_guest.c) boots to user space here and
+ * proves the rest, so waiting longer for a stock kernel proves nothing more.
  *
  * The assets (vmlinuz, the vmlinux inside it, a busybox initramfs) come from
  * tests/linux/build-assets, which caches them in the build directory.
@@ -39,13 +43,21 @@ const bool test_needs_kvm = true;
 
 extern char **environ;
 
-#define RAM_MIB      512
-#define NR_CPUS      2
-#define MARKER       "KVMSTACK-INIT-OK"
-#define PVH_SECS     90
-#define BZ_SECS      45
-#define GRACE_SECS   10
-#define DISK_SECTORS 32768 /* 16 MiB */
+#define RAM_MIB  512
+#define NR_CPUS  2
+#define MARKER   "KVMSTACK-INIT-OK"
+#define PVH_SECS 90
+#define BZ_SECS  45
+/* On hosts that emulate ring 0: the bzImage run only has to show that the
+ * loader took it and the vCPUs ran it without an error. */
+#define BZ_PVM_SECS 10
+/* The early log's last line that expect_early_log() needs; the run ends
+ * when it appears, and may take up to PVH_PVM_SECS for it: about 25 s on
+ * an idle machine, several times that when other VMs share its cores. */
+#define EARLY_LOG_END "smpboot: Allowing"
+#define PVH_PVM_SECS  300
+#define GRACE_SECS    10
+#define DISK_SECTORS  32768 /* 16 MiB */
 /* The exact command line; the last word tells the two boots apart. */
 #define APPEND_BASE "console=ttyS0 earlyprintk=ttyS0 noxsave"
 #define APPEND_PVH  APPEND_BASE " kvmstack.boot=pvh"
@@ -182,6 +194,7 @@ struct boot_run {
     int status;     /* from waitpid */
     bool watchdog;  /* we stopped it */
     bool sigkilled; /* SIGTERM was not enough */
+    bool early;     /* stopped once `until` was on the console */
     double seconds;
     char *serial, *err;
 };
@@ -195,9 +208,11 @@ static double now_s(void)
 }
 
 /* Runs kvmemu with serial and stderr in files, and the extra arguments
- * (NULL-terminated, may be NULL); stops it after `secs`. */
+ * (NULL-terminated, may be NULL); stops it after `secs`, or as soon as a
+ * whole line holding `until` (if not NULL) is on the console. */
 static void run_kvmemu(const char *tag, const char *kernel, const char *initrd, const char *append,
-                       const char *const *extra, unsigned secs, struct boot_run *r)
+                       const char *const *extra, unsigned secs, const char *until,
+                       struct boot_run *r)
 {
     char serial_path[512], err_path[512], serial_arg[600], mem[16], smp[8], shown[1024] = "";
     const char *argv[40];
@@ -258,7 +273,13 @@ static void run_kvmemu(const char *tag, const char *kernel, const char *initrd, 
             break;
         if (w < 0 && errno != EINTR)
             ck_abort_msg("waitpid: %s", strerror(errno));
-        if (!r->watchdog && t >= secs) {
+        if (until && !r->watchdog && (unsigned)(t * 10) % 10 == 0) {
+            char *text = slurp(serial_path), *hit = strstr(text, until);
+
+            r->early = hit && strchr(hit, '\n');
+            free(text);
+        }
+        if (!r->watchdog && (t >= secs || r->early)) {
             /* kvmemu ends the VM on SIGTERM and prints its boot timeline. */
             r->watchdog = true;
             term_at = t;
@@ -275,6 +296,7 @@ static void run_kvmemu(const char *tag, const char *kernel, const char *initrd, 
     diag("%s: kvmemu %s after %.1f s%s; serial log %s, stderr %s", tag,
          WIFEXITED(r->status) ? "exited" : "was killed", r->seconds,
          r->watchdog ? (r->sigkilled ? " (watchdog: SIGTERM ignored, SIGKILL)"
+                        : r->early   ? " (stopped by SIGTERM: what it can prove here was seen)"
                                      : " (stopped by the watchdog's SIGTERM)")
                      : "",
          serial_path, err_path);
@@ -476,6 +498,14 @@ static void judge_end(const char *tag, const struct boot_run *r)
                       "%s: the marker appeared but kvmemu did not exit 0 after the power-off", tag);
         return;
     }
+    if (r->early) {
+        diag("%s: ended at \"%s\" after %.0f s, once the early log was complete: on this host "
+             "(nested KVM by kvm_pvm) a stock kernel does not reach user space in reasonable "
+             "time; the project's own guest (test_guest) does, and proves the rest; marker not "
+             "expected here",
+             tag, last, r->seconds);
+        return;
+    }
     if (r->watchdog) {
         diag("%s: stopped at \"%s\" because this host cannot emulate guest ring-0 code fast "
              "enough (nested KVM by kvm_pvm: the stock kernel was still running, emulated, when "
@@ -576,7 +606,7 @@ START_TEST(pvh_vmlinux_boots)
     run_kvmemu(
         "pvh", a.vmlinux, a.initrd, APPEND_PVH,
         (const char *const[]){ "--disk", disk_arg, "--rng", "--console-virtio", "none", NULL },
-        PVH_SECS, &r);
+        hardware_kvm() ? PVH_SECS : PVH_PVM_SECS, hardware_kvm() ? NULL : EARLY_LOG_END, &r);
     ck_assert_msg(strstr(r.err, "PVH loaded"),
                   "kvmemu's boot timeline has no \"PVH loaded\": "
                   "it did not load %s through its PVH note",
@@ -600,7 +630,8 @@ START_TEST(bzimage_is_entered)
     char last[512], reason[1024], line[512];
 
     get_assets(&a, false);
-    run_kvmemu("bzimage", a.vmlinuz, a.initrd, APPEND_BZ, NULL, BZ_SECS, &r);
+    run_kvmemu("bzimage", a.vmlinuz, a.initrd, APPEND_BZ, NULL,
+               hardware_kvm() ? BZ_SECS : BZ_PVM_SECS, NULL, &r);
     ck_assert_msg(strstr(r.err, "bzImage loaded"),
                   "kvmemu's boot timeline has no \"bzImage "
                   "loaded\": it did not accept %s as a bzImage",
@@ -618,7 +649,7 @@ START_TEST(bzimage_is_entered)
         ck_assert_msg(!r.sigkilled, "kvmemu did not end on SIGTERM");
         diag("bzimage: the guest was still running (emulated, slowly) when the watchdog ended it "
              "after %d s; last serial line: \"%s\"",
-             BZ_SECS, last);
+             BZ_PVM_SECS, last);
     } else {
         ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1 && reason[0],
                       "kvmemu ended after %.1f s without reporting why (status 0x%x); last "
