@@ -108,8 +108,10 @@ uv_poll_t *chardev_poll_new(struct em_chardev *c, int fd, int *err)
 
 /* ---- input ---- */
 
-/* Reads when there is nothing pending and the frontend is attached. */
-static void input_update(struct em_chardev *c);
+/* Polls for input when there is nothing pending and the frontend is
+ * attached, and for room when output waits in out_buf. */
+static void poll_update(struct em_chardev *c);
+static void flush_output(struct em_chardev *c);
 
 static void deliver_pending(struct em_chardev *c)
 {
@@ -170,18 +172,11 @@ static void input_ended(struct em_chardev *c)
         c->be->input_ended(c);
 }
 
-static void on_readable(uv_poll_t *h, int status, int events)
+static void read_input(struct em_chardev *c)
 {
-    struct em_chardev *c = h->data;
     uint8_t buf[CHARDEV_READ_CHUNK];
-    ssize_t n;
+    ssize_t n = read(c->in_fd, buf, sizeof(buf));
 
-    (void)events;
-    if (status < 0) {
-        input_ended(c);
-        return;
-    }
-    n = read(c->in_fd, buf, sizeof(buf));
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n <= 0) {
@@ -192,20 +187,42 @@ static void on_readable(uv_poll_t *h, int status, int events)
     }
     take_input(c, buf, (size_t)n);
     deliver_pending(c);
-    input_update(c);
 }
 
-static void input_update(struct em_chardev *c)
+static void on_poll(uv_poll_t *h, int status, int events)
 {
-    bool want = c->fe && c->in_poll && !c->quit && !c->pend_len;
+    struct em_chardev *c = h->data;
 
-    if (!c->in_poll || want == c->in_polling)
+    if (status < 0) {
+        input_ended(c);
         return;
-    if (want)
-        uv_poll_start(c->in_poll, UV_READABLE, on_readable);
+    }
+    if (events & UV_WRITABLE)
+        flush_output(c);
+    if (events & UV_READABLE)
+        read_input(c); /* may end the input, and with it in_poll */
+    poll_update(c);
+}
+
+static void poll_update(struct em_chardev *c)
+{
+    int events = 0;
+
+    if (!c->in_poll)
+        return;
+    if (c->fe && !c->quit && !c->pend_len)
+        events |= UV_READABLE;
+    pthread_mutex_lock(&c->out_lock);
+    if (c->out_flushing && c->out_fd == c->in_fd)
+        events |= UV_WRITABLE;
+    pthread_mutex_unlock(&c->out_lock);
+    if (events == c->in_events)
+        return;
+    if (events)
+        uv_poll_start(c->in_poll, events, on_poll);
     else
         uv_poll_stop(c->in_poll);
-    c->in_polling = want;
+    c->in_events = events;
 }
 
 int chardev_input_start(struct em_chardev *c, int fd)
@@ -217,8 +234,8 @@ int chardev_input_start(struct em_chardev *c, int fd)
         return err;
     c->in_fd = fd;
     c->in_poll = p;
-    c->in_polling = false;
-    input_update(c);
+    c->in_events = 0;
+    poll_update(c);
     return 0;
 }
 
@@ -227,16 +244,18 @@ void chardev_input_stop(struct em_chardev *c)
     if (c->in_poll)
         uv_close((uv_handle_t *)c->in_poll, chardev_handle_close);
     c->in_poll = NULL;
-    c->in_polling = false;
+    c->in_events = 0;
     c->in_fd = -1;
 }
 
+/* em_chardev_input_ready(), or output kept for a slow reader, from
+ * another thread. */
 static void on_wake(uv_async_t *h)
 {
     struct em_chardev *c = h->data;
 
     deliver_pending(c);
-    input_update(c);
+    poll_update(c);
 }
 
 void em_chardev_input_ready(struct em_chardev *c)
@@ -247,9 +266,21 @@ void em_chardev_input_ready(struct em_chardev *c)
 
 /* ---- output ---- */
 
+/* Forgets kept output, as dropped. Under out_lock. */
+static void out_discard(struct em_chardev *c)
+{
+    c->dropped += c->out_len;
+    c->out_head = 0;
+    c->out_len = 0;
+    c->out_flushing = false;
+}
+
 void chardev_set_output(struct em_chardev *c, int fd)
 {
     pthread_mutex_lock(&c->out_lock);
+    /* What the last client did not take is not for the next one. */
+    if (fd != c->out_fd)
+        out_discard(c);
     c->out_fd = fd;
     pthread_mutex_unlock(&c->out_lock);
 }
@@ -267,16 +298,90 @@ static bool wait_writable(int fd)
     return true;
 }
 
+static ssize_t out_put(struct em_chardev *c, const uint8_t *buf, size_t n)
+{
+    return c->out_socket ? send(c->out_fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT)
+                         : write(c->out_fd, buf, n);
+}
+
+static bool out_would_block(int err)
+{
+    return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+/* A full pty or socket, or a socket client gone, is not an error; anything
+ * else is reported once. Under out_lock. */
+static void out_failed(struct em_chardev *c, int err)
+{
+    if (!err || out_would_block(err) || err == EINTR ||
+        (c->out_socket && (err == EPIPE || err == ECONNRESET)) || c->out_error_reported)
+        return;
+    c->out_error_reported = true;
+    chardev_error(c, "cannot write output: %s; output that cannot be written is dropped",
+                  strerror(err));
+}
+
+/* Appends to the ring what fits; returns how much did. Under out_lock. */
+static size_t out_keep(struct em_chardev *c, const uint8_t *buf, size_t n)
+{
+    size_t room = CHARDEV_OUT_BUF - c->out_len, k = n < room ? n : room, done = 0;
+
+    while (done < k) {
+        size_t tail = (c->out_head + c->out_len) % CHARDEV_OUT_BUF;
+        size_t seg = CHARDEV_OUT_BUF - tail;
+
+        if (seg > k - done)
+            seg = k - done;
+        memcpy(c->out_buf + tail, buf + done, seg);
+        c->out_len += seg;
+        done += seg;
+    }
+    return k;
+}
+
+/* Loop thread: sends what the ring holds, as far as the descriptor takes
+ * it; the poll asks again while anything is left. */
+static void flush_output(struct em_chardev *c)
+{
+    pthread_mutex_lock(&c->out_lock);
+    while (c->out_len && c->out_fd >= 0) {
+        size_t seg = CHARDEV_OUT_BUF - c->out_head;
+        ssize_t r = out_put(c, c->out_buf + c->out_head, seg < c->out_len ? seg : c->out_len);
+        int err = r < 0 ? errno : EIO;
+
+        if (r > 0) {
+            c->written += (uint64_t)r;
+            c->out_head = (c->out_head + (size_t)r) % CHARDEV_OUT_BUF;
+            c->out_len -= (size_t)r;
+            continue;
+        }
+        if (err == EINTR)
+            continue;
+        if (!out_would_block(err)) {
+            out_failed(c, err);
+            out_discard(c);
+        }
+        break;
+    }
+    if (!c->out_len) {
+        c->out_head = 0;
+        c->out_flushing = false;
+    }
+    pthread_mutex_unlock(&c->out_lock);
+}
+
 void em_chardev_write(struct em_chardev *c, const uint8_t *buf, size_t n)
 {
+    bool wake = false;
     int err = 0;
 
     if (!c || !n)
         return;
     pthread_mutex_lock(&c->out_lock);
-    while (n && c->out_fd >= 0) {
-        ssize_t r = c->out_socket ? send(c->out_fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT)
-                                  : write(c->out_fd, buf, n);
+    /* Straight to the descriptor, unless earlier output still waits: it
+     * goes first. */
+    while (n && c->out_fd >= 0 && !c->out_len) {
+        ssize_t r = out_put(c, buf, n);
 
         if (r > 0) {
             c->written += (uint64_t)r;
@@ -289,20 +394,43 @@ void em_chardev_write(struct em_chardev *c, const uint8_t *buf, size_t n)
          * pause: the byte is dropped rather than hold the VM up. */
         if (err == EINTR && !kc_vcpu_self())
             continue;
-        if ((err == EAGAIN || err == EWOULDBLOCK) && !c->out_nonblock && wait_writable(c->out_fd))
+        if (out_would_block(err) && !c->out_nonblock && wait_writable(c->out_fd))
             continue;
         break;
     }
-    c->dropped += n;
-    /* A full pty or socket, or a socket client gone, is not an error;
-     * anything else is reported once. */
-    if (n && err && err != EAGAIN && err != EWOULDBLOCK && err != EINTR &&
-        !(c->out_socket && (err == EPIPE || err == ECONNRESET)) && !c->out_error_reported) {
-        c->out_error_reported = true;
-        chardev_error(c, "cannot write output: %s; output that cannot be written is dropped",
-                      strerror(err));
+    /* A slow reader: keep what fits, for the loop thread to send when the
+     * descriptor has room. Only what overflows the ring is dropped. */
+    if (n && c->out_fd >= 0 && c->out_buf && (c->out_len || out_would_block(err))) {
+        size_t k = out_keep(c, buf, n);
+
+        n -= k;
+        if (k && !c->out_flushing) {
+            c->out_flushing = true;
+            wake = true;
+        }
     }
+    c->dropped += n;
+    if (n)
+        out_failed(c, err);
     pthread_mutex_unlock(&c->out_lock);
+    if (wake)
+        uv_async_send(c->wake);
+}
+
+/* Closing: gives a slow reader up to timeout_ms to take the last output
+ * (the guest's final words before a power-off). Loop thread. */
+static void flush_before_close(struct em_chardev *c, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        struct pollfd p;
+
+        flush_output(c);
+        pthread_mutex_lock(&c->out_lock);
+        p = (struct pollfd){ .fd = c->out_len ? c->out_fd : -1, .events = POLLOUT };
+        pthread_mutex_unlock(&c->out_lock);
+        if (p.fd < 0 || poll(&p, 1, 10) < 0)
+            return;
+    }
 }
 
 uint64_t em_chardev_written(struct em_chardev *c)
@@ -311,6 +439,16 @@ uint64_t em_chardev_written(struct em_chardev *c)
 
     pthread_mutex_lock(&c->out_lock);
     v = c->written;
+    pthread_mutex_unlock(&c->out_lock);
+    return v;
+}
+
+uint64_t em_chardev_buffered(struct em_chardev *c)
+{
+    uint64_t v;
+
+    pthread_mutex_lock(&c->out_lock);
+    v = c->out_len;
     pthread_mutex_unlock(&c->out_lock);
     return v;
 }
@@ -415,6 +553,17 @@ struct em_chardev *em_chardev_open(const struct em_chardev_config *cfg)
         c->wake = NULL;
         goto fail;
     }
+    /* Only descriptors that must not block keep output for later. */
+    if (c->out_nonblock) {
+        c->out_buf = malloc(CHARDEV_OUT_BUF);
+        if (!c->out_buf) {
+            kc_log(&log, KC_LOG_ERROR, "%s: out of memory", what);
+            c->be->close(c);
+            uv_close((uv_handle_t *)c->wake, chardev_handle_close);
+            c->wake = NULL;
+            goto fail;
+        }
+    }
     return c;
 
 fail:
@@ -431,18 +580,20 @@ void em_chardev_attach(struct em_chardev *c, const struct em_chardev_frontend *f
     c->fe_opaque = opaque;
     if (c->be && c->be->attach)
         c->be->attach(c);
-    input_update(c);
+    poll_update(c);
 }
 
 void em_chardev_close(struct em_chardev *c)
 {
     if (!c)
         return;
+    flush_before_close(c, 200);
     chardev_input_stop(c);
     uv_close((uv_handle_t *)c->wake, chardev_handle_close);
     if (c->be)
         c->be->close(c);
     pthread_mutex_destroy(&c->out_lock);
+    free(c->out_buf);
     free(c->path);
     free(c);
 }

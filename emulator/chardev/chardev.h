@@ -4,8 +4,10 @@
  * (--serial stdio | file:PATH | unix:PATH | pty | none).
  *
  * Threads: em_chardev_write() runs on whichever thread produces output (a
- * vCPU) and never blocks on a socket or a pty: what cannot be written now
- * is dropped and counted. Terminals and files may block, like a real
+ * vCPU) and never blocks on a socket or a pty: what the descriptor cannot
+ * take now is kept (up to 64 KiB, in order) and sent by the loop thread
+ * when it has room; only what overflows that, or what comes while no
+ * client is connected, is dropped and counted. Terminals and files may block, like a real
  * console. Input is read on the thread that runs the libuv loop, and
  * handed to the frontend, which takes what it has room for; the rest is
  * kept and reading stops until the frontend calls em_chardev_input_ready(),
@@ -69,8 +71,10 @@ void em_chardev_input_ready(struct em_chardev *c);
  */
 void em_chardev_close(struct em_chardev *c);
 
-/* Statistics: bytes written out, bytes dropped (no client, a full pty). */
+/* Statistics: bytes written out, bytes kept for a slow reader now, bytes
+ * dropped (no client, a reader that fell 64 KiB behind). */
 uint64_t em_chardev_written(struct em_chardev *c);
+uint64_t em_chardev_buffered(struct em_chardev *c);
 uint64_t em_chardev_dropped(struct em_chardev *c);
 /* The pty's path, "" for other backends. */
 const char *em_chardev_pty_path(const struct em_chardev *c);

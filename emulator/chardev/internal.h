@@ -17,6 +17,11 @@
 /* Input read from the backend in one go, and what escapes can make of it. */
 #define CHARDEV_READ_CHUNK 32
 #define CHARDEV_PENDING    (2 * CHARDEV_READ_CHUNK)
+/* Output a non-blocking backend keeps while its reader is slow. A UART
+ * sends one byte per write, and a unix socket charges each write a whole
+ * buffer against its send limit, so without this a few hundred bytes of a
+ * burst fill a socket that a busy reader has not emptied yet. */
+#define CHARDEV_OUT_BUF (64 * 1024)
 
 struct chardev_backend {
     const char *name;
@@ -42,12 +47,13 @@ struct em_chardev {
     void *fe_opaque;
     uv_async_t *wake; /* em_chardev_input_ready() from other threads */
 
-    /* Input, on the loop thread. */
+    /* Input, on the loop thread; in_poll also watches for room to flush
+     * out_buf (the non-blocking backends read and write one descriptor). */
     int in_fd; /* -1: none now */
     uv_poll_t *in_poll;
-    bool in_polling;
-    bool escapes; /* a terminal: Ctrl-A commands */
-    bool quit;    /* Ctrl-A x seen: no more input */
+    int in_events; /* UV_READABLE | UV_WRITABLE, as polled now */
+    bool escapes;  /* a terminal: Ctrl-A commands */
+    bool quit;     /* Ctrl-A x seen: no more input */
     struct em_escape esc;
     uint8_t pending[CHARDEV_PENDING]; /* read, not yet taken by the frontend */
     size_t pend_head, pend_len;
@@ -60,6 +66,12 @@ struct em_chardev {
     bool out_socket;   /* send() without SIGPIPE */
     bool out_error_reported;
     uint64_t written, dropped;
+    /* What a non-blocking descriptor did not take yet, in order: a ring of
+     * CHARDEV_OUT_BUF bytes, flushed by the loop thread when it has room.
+     * out_flushing: the loop thread was asked to poll for that room. */
+    uint8_t *out_buf;
+    size_t out_head, out_len;
+    bool out_flushing;
 
     /* Backend state. */
     int fd;                 /* file, pty master, or the unix listener */

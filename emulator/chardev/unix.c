@@ -2,8 +2,9 @@
 /*
  * --serial unix:PATH: kvmemu listens on a unix socket and serves one
  * client at a time (others wait in the backlog until it leaves). Output
- * goes to the client without blocking, and is dropped while there is none
- * or while it does not read; input comes from the client.
+ * goes to the client without blocking: kept for it while it reads slowly
+ * (up to the core's limit), dropped while there is none; input comes from
+ * the client.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -64,11 +64,10 @@
 /* ---- output ---- */
 
 /*
- * A byte at the pace of a real 115200-baud line. kvmemu's UART is always
- * ready and hands each byte to its backend at once; a console socket that
- * its reader (mgmtd, vmctl) does not drain for a moment drops what does
- * not fit, a few hundred bytes of one-byte writes. At the line's pace the
- * reader may fall 20 ms behind without a byte lost.
+ * A byte at the pace of a real 115200-baud line, so that the demo reads
+ * like a serial console. kvmemu's UART is always ready; its console socket
+ * keeps 64 KiB for a reader that falls behind, which this pace never
+ * comes near.
  */
 static void tx(char c)
 {

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -586,6 +587,176 @@ START_TEST(unix_flow_control_loses_nothing)
 }
 END_TEST
 
+/* The byte a UART-like writer sends at position i. */
+static uint8_t pattern_at(size_t i)
+{
+    return (uint8_t)(i * 131 + i / 4093);
+}
+
+/* Writes n pattern bytes one at a time, as a UART does. */
+static void put_bytewise(struct em_chardev *c, size_t from, size_t n)
+{
+    for (size_t i = from; i < from + n; i++) {
+        uint8_t b = pattern_at(i);
+
+        em_chardev_write(c, &b, 1);
+    }
+}
+
+/* Reads from fd, running the loop, until `want` bytes came or nothing more
+ * comes for 300 ms; returns how many, checking each against the pattern. */
+static size_t drain_pattern(int fd, size_t want, size_t *first_bad)
+{
+    static uint8_t buf[65536];
+    size_t got = 0;
+    double idle_until = now_ms() + 300;
+
+    *first_bad = SIZE_MAX;
+    while (got < want && now_ms() < idle_until) {
+        ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+        if (r <= 0) {
+            uv_run(&loop, UV_RUN_NOWAIT);
+            usleep(200);
+            continue;
+        }
+        for (ssize_t i = 0; i < r && *first_bad == SIZE_MAX; i++)
+            if (buf[i] != pattern_at(got + (size_t)i))
+                *first_bad = got + (size_t)i;
+        got += (size_t)r;
+        idle_until = now_ms() + 300;
+    }
+    return got;
+}
+
+START_TEST(unix_slow_reader_loses_nothing_of_a_burst)
+{
+    const char *p = path_in_dir("serial.sock");
+    struct em_chardev *c = open_spec(EM_CHARDEV_UNIX, p);
+    size_t burst = 40000, got, bad;
+    int cl;
+
+    ck_assert_ptr_nonnull(c);
+    em_chardev_attach(c, &fe_ops, &fe);
+    cl = connect_to(p);
+    RUN_UNTIL(em_chardev_connected(c));
+    /* The client reads nothing while 40,000 one-byte writes come: a
+     * socket takes a few hundred of those before it is full. */
+    put_bytewise(c, 0, burst);
+    ck_assert_uint_eq(em_chardev_dropped(c), 0);
+    ck_assert_uint_gt(em_chardev_buffered(c), 0);
+    got = drain_pattern(cl, burst, &bad);
+    ck_assert_uint_eq(got, burst);
+    ck_assert_msg(bad == SIZE_MAX, "byte %zu arrived out of order or changed", bad);
+    ck_assert_uint_eq(em_chardev_written(c), burst);
+    ck_assert_uint_eq(em_chardev_buffered(c), 0);
+    ck_assert_uint_eq(em_chardev_dropped(c), 0);
+    close(cl);
+    close_chardev(c);
+    ck_assert_uint_eq(cap.count, 0);
+}
+END_TEST
+
+START_TEST(unix_reader_far_behind_gets_an_unbroken_start)
+{
+    const char *p = path_in_dir("serial.sock");
+    struct em_chardev *c = open_spec(EM_CHARDEV_UNIX, p);
+    size_t total = 400000, got, bad;
+    int cl;
+
+    ck_assert_ptr_nonnull(c);
+    em_chardev_attach(c, &fe_ops, &fe);
+    cl = connect_to(p);
+    RUN_UNTIL(em_chardev_connected(c));
+    put_bytewise(c, 0, total);
+    /* More than the socket and the 64 KiB kept can hold: the rest is
+     * dropped, and the writer was never held up. */
+    ck_assert_uint_eq(em_chardev_buffered(c), 64 * 1024);
+    ck_assert_uint_gt(em_chardev_dropped(c), 0);
+    got = drain_pattern(cl, total, &bad);
+    /* What arrives is the start of the stream, with no gap in it. */
+    ck_assert_msg(bad == SIZE_MAX, "byte %zu arrived out of order or changed", bad);
+    ck_assert_uint_eq(got, em_chardev_written(c));
+    ck_assert_uint_eq(got + em_chardev_dropped(c), total);
+    /* Output after the backlog cleared flows again, straight after it. */
+    put_bytewise(c, got, 100);
+    ck_assert_uint_eq(drain_pattern(cl, 100, &bad), 100);
+    close(cl);
+    close_chardev(c);
+}
+END_TEST
+
+START_TEST(unix_next_client_does_not_get_the_last_ones_backlog)
+{
+    const char *p = path_in_dir("serial.sock");
+    struct em_chardev *c = open_spec(EM_CHARDEV_UNIX, p);
+    uint64_t kept;
+    char buf[64];
+    int cl;
+
+    ck_assert_ptr_nonnull(c);
+    em_chardev_attach(c, &fe_ops, &fe);
+    cl = connect_to(p);
+    RUN_UNTIL(em_chardev_connected(c));
+    put_bytewise(c, 0, 20000);
+    kept = em_chardev_buffered(c);
+    ck_assert_uint_gt(kept, 0);
+    close(cl);
+    RUN_UNTIL(!em_chardev_connected(c));
+    ck_assert_uint_eq(em_chardev_buffered(c), 0);
+    ck_assert_uint_eq(em_chardev_dropped(c), kept);
+    cl = connect_to(p);
+    RUN_UNTIL(em_chardev_connected(c));
+    put(c, "fresh");
+    expect_read(cl, "fresh");
+    ck_assert_int_eq(read_some(cl, buf, sizeof(buf), 50), -1);
+    close(cl);
+    close_chardev(c);
+}
+END_TEST
+
+START_TEST(unix_close_gives_the_reader_the_last_words)
+{
+    const char *p = path_in_dir("serial.sock");
+    struct em_chardev *c = open_spec(EM_CHARDEV_UNIX, p);
+    size_t got = 0, bad = SIZE_MAX, n = 30000;
+    static uint8_t buf[65536];
+    int cl;
+
+    ck_assert_ptr_nonnull(c);
+    em_chardev_attach(c, &fe_ops, &fe);
+    cl = connect_to(p);
+    RUN_UNTIL(em_chardev_connected(c));
+    put_bytewise(c, 0, n);
+    ck_assert_uint_gt(em_chardev_buffered(c), 0);
+    /* A reader in another process drains while kvmemu closes. */
+    if (fork() == 0) {
+        /* It shares the chardev's descriptors, so no end of file comes:
+         * it stops after n bytes, or after 2 s without any. */
+        while (got < n) {
+            ssize_t r = read_some(cl, buf, sizeof(buf), 2000);
+
+            if (r <= 0)
+                break;
+            for (ssize_t i = 0; i < r; i++)
+                if (bad == SIZE_MAX && buf[i] != pattern_at(got + (size_t)i))
+                    bad = got + (size_t)i;
+            got += (size_t)r;
+        }
+        _exit(got == n && bad == SIZE_MAX ? 0 : 1);
+    }
+    close_chardev(c);
+    close(cl);
+    {
+        int status;
+
+        ck_assert_int_gt(wait(&status), 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "the reader did not get all %zu bytes in order", n);
+    }
+}
+END_TEST
+
 START_TEST(unix_refuses_a_path_that_is_not_a_socket)
 {
     const char *p = path_in_dir("precious.txt");
@@ -715,7 +886,8 @@ START_TEST(pty_nobody_reads_does_not_block)
     for (int i = 0; i < 4096; i++)
         em_chardev_write(c, chunk, 1);
     ck_assert_msg(now_ms() - t0 < 2000, "1 MiB to an unread pty took %.0f ms", now_ms() - t0);
-    ck_assert_uint_eq(em_chardev_written(c) + em_chardev_dropped(c), (1u << 20) + 4096);
+    ck_assert_uint_eq(em_chardev_written(c) + em_chardev_buffered(c) + em_chardev_dropped(c),
+                      (1u << 20) + 4096);
     ck_assert_uint_gt(em_chardev_dropped(c), 1u << 19);
     ck_assert_uint_eq(cap.count, 0); /* a full pty is not an error */
     close_chardev(c);
@@ -916,6 +1088,10 @@ Suite *test_suite(void)
     tcase_add_test(tc, unix_second_client_waits_for_the_first);
     tcase_add_test(tc, unix_survives_clients_that_come_and_go);
     tcase_add_test(tc, unix_flow_control_loses_nothing);
+    tcase_add_test(tc, unix_slow_reader_loses_nothing_of_a_burst);
+    tcase_add_test(tc, unix_reader_far_behind_gets_an_unbroken_start);
+    tcase_add_test(tc, unix_next_client_does_not_get_the_last_ones_backlog);
+    tcase_add_test(tc, unix_close_gives_the_reader_the_last_words);
     tcase_add_test(tc, unix_refuses_a_path_that_is_not_a_socket);
     tcase_add_test(tc, unix_replaces_a_stale_socket);
     tcase_add_test(tc, unix_refuses_a_socket_in_use);
