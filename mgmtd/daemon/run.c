@@ -213,7 +213,7 @@ static void emulator_gone(struct md_domain *d, int wstatus, bool known)
     const char *reason = d->stop_reason ? d->stop_reason : "crashed";
     json_object *extra = json_object_new_object();
     char tail[2048];
-    bool restart;
+    bool restart, starting;
 
     release(d);
     md_run_log_tail(d, tail, sizeof(tail));
@@ -226,8 +226,12 @@ static void emulator_gone(struct md_domain *d, int wstatus, bool known)
         md_log(MD_LOG_WARN, "domain %s: its emulator (pid %d) ended unexpectedly; its log ends: %s",
                d->name, (int)d->pid, tail);
     }
-    /* A start that failed is not retried: it would fail again. */
-    restart = !(d->job && d->job->run == md_run_job_start) && restart_wanted(d, reason);
+    /* A start that failed is not retried: it would fail again; libvirt
+     * calls its end "failed". */
+    starting = d->job && d->job->run == md_run_job_start;
+    if (starting && !d->stop_reason)
+        reason = "failed";
+    restart = !starting && restart_wanted(d, reason);
     md_domain_set_state(d, MD_STATE_SHUTOFF, reason);
     md_domain_event(d, "stopped", reason, extra);
     d->id = -1;
@@ -238,7 +242,7 @@ static void emulator_gone(struct md_domain *d, int wstatus, bool known)
     d->reboot_pending = false;
     /* The job that waited for this end (start, destroy, shutdown --wait). */
     if (d->job) {
-        if (d->job->run == md_run_job_start)
+        if (starting)
             md_job_done(d, NULL, MD_API_OPERATION_FAILED,
                         "domain %s: the emulator ended while starting: %s", d->name,
                         tail[0] ? tail : "(its log is empty)");
@@ -440,7 +444,7 @@ static void on_monitor_ready(void *opaque)
 {
     struct md_domain *d = opaque;
 
-    if (d->state == MD_STATE_SHUTOFF) {
+    if (d->job && d->job->run == md_run_job_start) {
         /* A start: the emulator waits in prelaunch. */
         if (d->job && d->job->paused) {
             md_domain_set_state(d, MD_STATE_PAUSED, "user");
@@ -596,6 +600,9 @@ static void run_start(struct md_domain *d)
     d->start_time = proc_start_time(d->pid);
     d->id = drv->next_id++;
     d->stop_reason = NULL;
+    /* As libvirt says of a domain whose emulator runs but has not been
+     * resumed yet: it has an id, and is not "shut off" any more. */
+    md_domain_set_state(d, MD_STATE_PAUSED, "starting up");
     if (watch_exit(d, &err) < 0) {
         kill(d->pid, SIGKILL);
         waitpid(d->pid, NULL, 0);

@@ -209,7 +209,7 @@ START_TEST(failed_start_is_reported)
                      "while starting: ");
     expect_in(r.err, "not a bzImage, a PVH ELF or a multiboot image");
     usleep(500000);
-    domstate("bad", "shut off (crashed)");
+    domstate("bad", "shut off (failed)");
     FX_VMCTL(&f, &r, NULL, "undefine", "bad");
     expect(0, NULL, "");
     FX_VMCTL(&f, &r, NULL, "create", fx_path(&f, "bad.xml"));
