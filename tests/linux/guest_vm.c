@@ -14,7 +14,8 @@
 
 #include "guest_vm.h"
 
-#define MAX_ARGS 48
+#define MAX_ARGS       48
+#define QMP_CONNECT_MS 60000 /* kvmemu listens before the guest runs */
 
 void guest_diag(const char *fmt, ...)
 {
@@ -152,8 +153,9 @@ static FILE *open_log(const char *tag, const char *what)
     return fopen(path, "we");
 }
 
-void guest_vm_start(struct guest_vm *vm, const char *tag, const struct guest_kit *kit,
-                    const char *append_extra, const char *const *args)
+/* Starts kvmemu, with `--monitor MONITOR` unless monitor is NULL. */
+static void start(struct guest_vm *vm, const char *tag, const struct guest_kit *kit,
+                  const char *append_extra, const char *const *args, const char *monitor)
 {
     const char *argv[MAX_ARGS + 1];
     char append[2048];
@@ -163,6 +165,7 @@ void guest_vm_start(struct guest_vm *vm, const char *tag, const struct guest_kit
     memset(vm, 0, sizeof(*vm));
     snprintf(vm->tag, sizeof(vm->tag), "%s", tag);
     vm->status = -1;
+    vm->qmp.fd = -1;
     snprintf(append, sizeof(append), "%s%s%s", kit->cmdline, append_extra ? " " : "",
              append_extra ? append_extra : "");
     argv[n++] = KVMEMU_PATH;
@@ -175,6 +178,10 @@ void guest_vm_start(struct guest_vm *vm, const char *tag, const struct guest_kit
     argv[n++] = "--serial";
     argv[n++] = "stdio";
     argv[n++] = "--trace-boot";
+    if (monitor) {
+        argv[n++] = "--monitor";
+        argv[n++] = monitor;
+    }
     for (unsigned i = 0; args && args[i]; i++) {
         ck_assert_msg(n < MAX_ARGS, "too many kvmemu arguments");
         argv[n++] = args[i];
@@ -213,6 +220,45 @@ void guest_vm_start(struct guest_vm *vm, const char *tag, const struct guest_kit
     vm->err = err[0];
     /* A guest that stops reading must not block the test. */
     fcntl(vm->in, F_SETFL, O_NONBLOCK);
+}
+
+void guest_vm_start(struct guest_vm *vm, const char *tag, const struct guest_kit *kit,
+                    const char *append_extra, const char *const *args)
+{
+    start(vm, tag, kit, append_extra, args, NULL);
+}
+
+void guest_vm_start_qmp(struct guest_vm *vm, const char *tag, const struct guest_kit *kit,
+                        const char *append_extra, const char *const *args)
+{
+    char dir[64] = "/tmp/kvmstack-qmp.XXXXXX", path[128], monitor[160];
+
+    ck_assert_msg(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    snprintf(path, sizeof(path), "%s/qmp.sock", dir);
+    snprintf(monitor, sizeof(monitor), "unix:%s", path);
+    start(vm, tag, kit, append_extra, args, monitor);
+    snprintf(vm->qmp_path, sizeof(vm->qmp_path), "%s", path);
+    if (qc_connect_ready(&vm->qmp, path, QMP_CONNECT_MS) < 0) {
+        guest_vm_pump(vm, 100);
+        ck_abort_msg("%s: kvmemu's monitor on %s: %s; kvmemu said: %s", tag, path, vm->qmp.error,
+                     vm->errlog.buf ? vm->errlog.buf : "(nothing)");
+    }
+}
+
+json_object *guest_vm_qmp_event(struct guest_vm *vm, const char *name, int timeout_ms)
+{
+    double deadline = guest_now_ms() + timeout_ms;
+
+    ck_assert_msg(vm->qmp.fd >= 0, "%s: no monitor (guest_vm_start_qmp starts one)", vm->tag);
+    for (;;) {
+        /* A short wait on the socket, then the console's pipes: the guest
+         * must not find the serial port's pipe full meanwhile. */
+        json_object *ev = qc_event(&vm->qmp, name, 20);
+
+        if (ev || guest_now_ms() >= deadline || !strcmp(vm->qmp.error, "connection closed"))
+            return ev;
+        guest_vm_pump(vm, 0);
+    }
 }
 
 /* The last few lines of the console, for failure messages. */
@@ -312,10 +358,16 @@ void guest_vm_end(struct guest_vm *vm)
         close(vm->out);
     if (vm->err >= 0)
         close(vm->err);
+    qc_close(&vm->qmp);
+    if (vm->qmp_path[0]) {
+        unlink(vm->qmp_path);
+        *strrchr(vm->qmp_path, '/') = '\0';
+        rmdir(vm->qmp_path);
+    }
     free(vm->serial.buf);
     free(vm->errlog.buf);
     memset(vm, 0, sizeof(*vm));
-    vm->in = vm->out = vm->err = -1;
+    vm->in = vm->out = vm->err = vm->qmp.fd = -1;
 }
 
 double guest_vm_event_ms(const struct guest_vm *vm, const char *label, unsigned n)

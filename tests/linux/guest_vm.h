@@ -4,8 +4,9 @@
  * kvmemu, for the end-to-end tests: the kit's files, a kvmemu child whose
  * serial port is a pair of pipes (the test reads the console and types
  * into it), its stderr (errors and the --trace-boot timeline), and its
- * exit, never waited for without a deadline. Everything the guest and
- * kvmemu printed is kept whole, and written to LOG_DIR as it comes.
+ * exit, never waited for without a deadline; optionally its QMP monitor,
+ * through tests/qmp/qmp_client.h. Everything the guest and kvmemu printed
+ * is kept whole, and written to LOG_DIR as it comes.
  */
 #ifndef GUEST_VM_H
 #define GUEST_VM_H
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "qmp_client.h"
 #include "testutil.h"
 
 /* The kit as tests/linux/guest/build left it. */
@@ -45,6 +47,8 @@ struct guest_vm {
     int status; /* exit status, 128 + signal, or -1 while running */
     double started_ms, ended_ms;
     struct guest_text serial, errlog;
+    struct qc qmp;      /* the monitor (guest_vm_start_qmp); fd -1 without */
+    char qmp_path[128]; /* its socket, "" without */
 };
 
 double guest_now_ms(void);
@@ -56,6 +60,20 @@ double guest_now_ms(void);
  */
 void guest_vm_start(struct guest_vm *vm, const char *tag, const struct guest_kit *kit,
                     const char *append_extra, const char *const *args);
+
+/*
+ * guest_vm_start, with kvmemu's QMP monitor too (--monitor unix:PATH, the
+ * socket in a directory of its own under /tmp): vm->qmp is connected to it
+ * and past negotiation, or the test fails. Send commands with qc_cmd() or
+ * qc_execute() on &vm->qmp; its events queue there until asked for.
+ */
+void guest_vm_start_qmp(struct guest_vm *vm, const char *tag, const struct guest_kit *kit,
+                        const char *append_extra, const char *const *args);
+
+/* Waits for the monitor's event `name` (queued or new), collecting the
+ * console meanwhile; NULL after timeout_ms, or as soon as kvmemu has
+ * closed the monitor without sending it. The caller frees the event. */
+json_object *guest_vm_qmp_event(struct guest_vm *vm, const char *name, int timeout_ms);
 
 /* Collects output for up to ms milliseconds (less if kvmemu exits). */
 void guest_vm_pump(struct guest_vm *vm, int ms);
@@ -77,8 +95,8 @@ void guest_vm_type(struct guest_vm *vm, const char *line);
 int guest_vm_wait_exit(struct guest_vm *vm, int timeout_ms);
 
 /* Kills kvmemu if it still runs, closes LOG_DIR/TAG-serial.log and
- * TAG-stderr.log (written as the output came), says where they are, and
- * frees everything. */
+ * TAG-stderr.log (written as the output came), says where they are, closes
+ * the monitor and removes its socket, and frees everything. */
 void guest_vm_end(struct guest_vm *vm);
 
 /* The milliseconds of the timeline event starting with `label` in kvmemu's

@@ -6,13 +6,15 @@
  * the host then finds (files in disk images, bytes over a tap).
  *
  * A boot is most of a test's time on this host (20-30 s; far more when
- * the machine is busy), so there are two: the machine alone (booted
- * twice, through a reboot) and every virtio device at once. Each runs
- * check scripts of the guest's (test=NAME on the command line) and talks
- * with them over the serial console: the guest prints KVMSTACK-* lines,
- * and where it needs the host (shrink a disk, send a stream, use hvc0) it
- * prints KVMSTACK-ASK and reads a line. Every boot ends with the guest
- * powering off through ACPI and kvmemu exiting 0.
+ * the machine is busy), so there are two tests: the machine alone (booted
+ * three times: through the guest's reboot and the monitor's system_reset)
+ * and every virtio device at once. Each runs check scripts of the guest's
+ * (test=NAME on the command line) and talks with them over the serial
+ * console: the guest prints KVMSTACK-* lines, and where it needs the host
+ * (shrink a disk, send a stream, use hvc0) it prints KVMSTACK-ASK and
+ * reads a line. Both also drive kvmemu's QMP monitor and check its events
+ * against what the guest did. Every run ends with the guest powering off
+ * through ACPI and kvmemu exiting 0.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -43,6 +45,7 @@ const char *const test_skip_note = "the Linux test guest is not built";
 /* A stream of NET_BYTES each way: about 20 s here when the machine is
  * idle, minutes when it is busy (every packet is emulated ring-0 work). */
 #define NET_MS  300000
+#define QMP_MS  60000 /* a monitor command's reply (system_reset: a reset) */
 #define NR_CPUS "2"
 #define MEMORY  "128M"
 
@@ -72,6 +75,59 @@ static size_t expect_wait(struct guest_vm *vm, const char *needle, size_t from, 
     return at;
 }
 
+/* ---- the monitor ---- */
+
+/* A command's "return" value (the caller frees it); an error reply or
+ * none fails the test. */
+static json_object *qmp_ok(struct guest_vm *vm, const char *cmd)
+{
+    json_object *r = qc_execute(&vm->qmp, cmd, QMP_MS);
+
+    ck_assert_msg(r, "%s: the monitor's %s: %s", vm->tag, cmd, vm->qmp.error);
+    return r;
+}
+
+static void qmp_do(struct guest_vm *vm, const char *cmd)
+{
+    json_object_put(qmp_ok(vm, cmd));
+}
+
+static void expect_status(struct guest_vm *vm, const char *status, bool running)
+{
+    json_object *st = qmp_ok(vm, "query-status"), *r = NULL;
+
+    ck_assert_msg(
+        !strcmp(qc_str(st, "status"), status) && json_object_object_get_ex(st, "running", &r) &&
+            json_object_get_boolean(r) == running,
+        "%s: query-status: %s (expected %s)", vm->tag, json_object_to_json_string(st), status);
+    json_object_put(st);
+}
+
+/* The monitor's next event `name`; the caller frees it. */
+static json_object *expect_event(struct guest_vm *vm, const char *name)
+{
+    json_object *ev = guest_vm_qmp_event(vm, name, STEP_MS);
+
+    ck_assert_msg(ev, "%s: no %s event from the monitor within %d ms: %s", vm->tag, name, STEP_MS,
+                  vm->qmp.error);
+    guest_diag("%s: %s", vm->tag, json_object_to_json_string(ev));
+    return ev;
+}
+
+/* A SHUTDOWN or RESET event saying who caused it, and why. */
+static void expect_cause(struct guest_vm *vm, const char *name, bool guest, const char *reason)
+{
+    json_object *ev = expect_event(vm, name), *g = NULL;
+
+    ck_assert_msg(json_object_object_get_ex(json_object_object_get(ev, "data"), "guest", &g) &&
+                      json_object_is_type(g, json_type_boolean) &&
+                      json_object_get_boolean(g) == guest &&
+                      !strcmp(qc_str(ev, "data.reason"), reason),
+                  "%s: expected %s with guest %s and reason %s: %s", vm->tag, name,
+                  guest ? "true" : "false", reason, json_object_to_json_string(ev));
+    json_object_put(ev);
+}
+
 /* The check's verdict line must say PASS; returns the offset after it. */
 static size_t expect_pass(struct guest_vm *vm, const char *check, size_t from)
 {
@@ -86,13 +142,14 @@ static size_t expect_pass(struct guest_vm *vm, const char *check, size_t from)
 }
 
 /* The check passes; then the guest powers off and kvmemu exits 0 (ACPI
- * S5). */
+ * S5), which its monitor reports as the guest's shutdown. */
 static void expect_pass_and_poweroff(struct guest_vm *vm, const char *check, size_t from)
 {
     expect_pass(vm, check, from);
     ck_assert_int_eq(guest_vm_wait_exit(vm, EXIT_MS), 0);
     ck_assert_msg(guest_vm_event_ms(vm, "ACPI S5 power-off", 0) >= 0,
                   "%s: kvmemu exited 0 but its timeline has no ACPI S5 power-off", vm->tag);
+    expect_cause(vm, "SHUTDOWN", true, "guest-shutdown");
 }
 
 /* The value of `key=` in a KVMSTACK line, up to the next space. */
@@ -187,19 +244,102 @@ START_TEST(kit_builds)
 }
 END_TEST
 
-/* ---- kvmemu alone: boot, ACPI, SMP, reboot, power-off ---- */
+/* ---- kvmemu alone: boot, ACPI, SMP, reboot, the monitor ---- */
 
-START_TEST(boot_reboot_poweroff)
+/* The number of the last whole "KVMSTACK-TICK N" line at or after `from`
+ * (-1 if none). */
+static long last_tick(const struct guest_vm *vm, size_t from)
+{
+    const char *p = vm->serial.buf && from <= vm->serial.len ? vm->serial.buf + from : NULL;
+    long last = -1;
+
+    while (p && (p = strstr(p, "KVMSTACK-TICK "))) {
+        char *end;
+        long n = strtol(p + strlen("KVMSTACK-TICK "), &end, 10);
+
+        if (end > p + strlen("KVMSTACK-TICK ") && *end == '\n')
+            last = n;
+        p = end > p ? end : p + 1;
+    }
+    return last;
+}
+
+/*
+ * stop and cont, with the guest printing a tick and sleeping 200 ms of its
+ * time, over and over (basic.sh's "ticks"). Once stop has answered, no vCPU runs: the console
+ * must not get one more byte for a while, at least 1 s and 4 of the ticks
+ * as they came here before (the machine may be busy); after cont, the
+ * ticks go on. Returns the offset after the ticks that followed cont.
+ */
+static size_t stop_and_cont(struct guest_vm *vm, size_t at)
+{
+    char needle[48];
+    double t1, period, window;
+    size_t from = at, frozen;
+    long tick;
+
+    guest_vm_type(vm, "ticks");
+    at = expect_wait(vm, "KVMSTACK-TICK 1\n", at, STEP_MS);
+    t1 = guest_now_ms();
+    at = expect_wait(vm, "KVMSTACK-TICK 4\n", at, STEP_MS);
+    period = (guest_now_ms() - t1) / 3;
+    window = 4 * period < 1000 ? 1000 : 4 * period > 30000 ? 30000 : 4 * period;
+    expect_status(vm, "running", true);
+
+    qmp_do(vm, "stop");
+    json_object_put(expect_event(vm, "STOP"));
+    expect_status(vm, "paused", false);
+    /* What the guest wrote before the stop is in the pipe: take it. */
+    guest_vm_pump(vm, 300);
+    frozen = vm->serial.len;
+    tick = last_tick(vm, from);
+    guest_vm_pump(vm, (int)window);
+    ck_assert_msg(vm->serial.len == frozen,
+                  "%s: the console got %zu more bytes in the %.0f ms after stop: %s", vm->tag,
+                  vm->serial.len - frozen, window, vm->serial.buf + frozen);
+    guest_diag("%s: stopped at tick %ld (a tick every %.0f ms here); no output for %.0f ms",
+               vm->tag, tick, period, window);
+    expect_status(vm, "paused", false);
+
+    qmp_do(vm, "cont");
+    json_object_put(expect_event(vm, "RESUME"));
+    expect_status(vm, "running", true);
+    /* Two more: one may have been cut off by the stop. */
+    snprintf(needle, sizeof(needle), "KVMSTACK-TICK %ld\n", tick + 2);
+    at = expect_wait(vm, needle, frozen, STEP_MS);
+    ck_assert_uint_eq(qc_events_queued(&vm->qmp, "STOP"), 0);
+    return at;
+}
+
+/* The guest boots again after `from`, with both CPUs; returns the offset
+ * after its marker. */
+static size_t expect_boot(struct guest_vm *vm, size_t from)
+{
+    char line[512], v[64];
+    size_t at = expect_wait(vm, "KVMSTACK-INIT ", from, BOOT_MS);
+
+    expect_line(vm, "KVMSTACK-INIT ", from, line, sizeof(line));
+    ck_assert_str_eq(field(line, "cpus", v, sizeof(v)), NR_CPUS);
+    return at;
+}
+
+/*
+ * One machine, three boots: the guest reports the machine, is stopped and
+ * resumed through the monitor, reboots itself, is reset through the
+ * monitor, and powers off when the monitor presses the power button.
+ */
+START_TEST(boot_reboot_monitor)
 {
     struct guest_kit kit;
     struct guest_vm vm;
     char line[1024], v[512], want[1200];
-    size_t at, at2;
+    size_t at;
+    json_object *ev;
 
     guest_kit_get(&kit);
-    guest_vm_start(&vm, "boot", &kit, "test=basic",
-                   (const char *const[]){ "--smp", NR_CPUS, "--memory", MEMORY, "--on-reboot",
-                                          "reset", NULL });
+    guest_vm_start_qmp(&vm, "boot", &kit, "test=basic",
+                       (const char *const[]){ "--smp", NR_CPUS, "--memory", MEMORY, "--on-reboot",
+                                              "reset", NULL });
     at = expect_wait(&vm, "KVMSTACK-INIT ", 0, BOOT_MS);
     guest_diag("boot: /init ran %.1f s after kvmemu started",
                (guest_now_ms() - vm.started_ms) / 1e3);
@@ -221,30 +361,53 @@ START_TEST(boot_reboot_poweroff)
         ck_assert_msg(strstr(v, *t), "/sys/firmware/acpi/tables lacks %.4s: %s", *t, v);
     ck_assert_str_eq(field(line, "power_button", v, sizeof(v)), "yes");
     ck_assert_str_eq(field(line, "acpid", v, sizeof(v)), "yes");
-    /* TODO(monitor, issue 5): press the power button (system_powerdown)
-     * here and expect acpid's KVMSTACK-POWER-BUTTON and a SHUTDOWN event;
-     * kvmemu has no way to press it from outside yet. */
+
+    /* The monitor freezes the guest and lets it go on. */
+    at = expect_wait(&vm, "KVMSTACK-ASK", at, STEP_MS);
+    at = stop_and_cont(&vm, at);
 
     /* reboot: the machine resets in place and the guest boots again. */
-    at = expect_wait(&vm, "KVMSTACK-ASK", at, STEP_MS);
     guest_vm_type(&vm, "reboot");
-    at2 = expect_wait(&vm, "KVMSTACK-INIT ", at, BOOT_MS);
-    expect_line(&vm, "KVMSTACK-INIT ", at, line, sizeof(line));
-    ck_assert_str_eq(field(line, "cpus", v, sizeof(v)), NR_CPUS);
+    expect_cause(&vm, "RESET", true, "guest-reset");
+    at = expect_boot(&vm, at);
 
-    /* poweroff: ACPI S5, kvmemu exits 0. */
-    expect_wait(&vm, "KVMSTACK-ASK", at2, STEP_MS);
-    guest_vm_type(&vm, "poweroff");
+    /* system_reset: the same, from the monitor, while the guest waits. */
+    at = expect_wait(&vm, "KVMSTACK-ASK", at, STEP_MS);
+    expect_status(&vm, "running", true);
+    qmp_do(&vm, "system_reset");
+    expect_cause(&vm, "RESET", false, "host-qmp-system-reset");
+    at = expect_boot(&vm, at);
+
+    /* system_powerdown: acpid's handler powers the guest off, and kvmemu
+     * exits 0 after POWERDOWN and the guest's own SHUTDOWN. */
+    at = expect_wait(&vm, "KVMSTACK-ASK", at, STEP_MS);
+    qmp_do(&vm, "system_powerdown");
+    json_object_put(expect_event(&vm, "POWERDOWN"));
+    ck_assert_msg(qc_events_queued(&vm.qmp, "SHUTDOWN") == 0,
+                  "the monitor sent SHUTDOWN before POWERDOWN");
+    expect_wait(&vm, "KVMSTACK-POWER-BUTTON", at, STEP_MS);
     ck_assert_int_eq(guest_vm_wait_exit(&vm, EXIT_MS), 0);
-    ck_assert_msg(guest_vm_event_ms(&vm, "reset 1", 0) >= 0, "the timeline has no reset 1");
-    ck_assert_msg(guest_vm_event_ms(&vm, "reset 2", 0) < 0, "the machine reset twice");
+    expect_cause(&vm, "SHUTDOWN", true, "guest-shutdown");
+    ck_assert_msg(qc_wait_eof(&vm.qmp, EXIT_MS), "the monitor's socket stayed open");
+    ck_assert_msg(guest_vm_event_ms(&vm, "ACPI power button pressed", 0) >= 0,
+                  "the timeline has no ACPI power button pressed");
     ck_assert_msg(guest_vm_event_ms(&vm, "ACPI S5 power-off", 0) >= 0,
                   "the timeline has no ACPI S5 power-off");
+    /* Nothing else ended, reset or stopped the machine (the wait for a
+     * second SHUTDOWN reads every event left). */
+    ev = guest_vm_qmp_event(&vm, "SHUTDOWN", 0);
+    ck_assert_msg(!ev, "a second SHUTDOWN: %s", json_object_to_json_string(ev));
+    ck_assert_uint_eq(qc_events_queued(&vm.qmp, "RESET"), 0);
+    ck_assert_uint_eq(qc_events_queued(&vm.qmp, "STOP"), 0);
+    ck_assert_msg(guest_vm_event_ms(&vm, "reset 2", 0) >= 0, "the timeline has no reset 2");
+    ck_assert_msg(guest_vm_event_ms(&vm, "reset 3", 0) < 0, "the machine reset three times");
     /* /init's POST code, once per boot. */
-    ck_assert_msg(guest_vm_event_ms(&vm, "POST 0xa0", 1) >= 0, "the timeline lacks /init's POST "
-                                                               "code of the second boot");
-    guest_diag("boot: first boot's /init at %.0f ms (POST 0xa0), the reboot's at %.0f ms",
-               guest_vm_event_ms(&vm, "POST 0xa0", 0), guest_vm_event_ms(&vm, "POST 0xa0", 1));
+    ck_assert_msg(guest_vm_event_ms(&vm, "POST 0xa0", 2) >= 0, "the timeline lacks /init's POST "
+                                                               "code of the third boot");
+    guest_diag("boot: /init at %.0f ms (POST 0xa0), after the reboot at %.0f ms, after "
+               "system_reset at %.0f ms",
+               guest_vm_event_ms(&vm, "POST 0xa0", 0), guest_vm_event_ms(&vm, "POST 0xa0", 1),
+               guest_vm_event_ms(&vm, "POST 0xa0", 2));
     guest_vm_end(&vm);
 }
 END_TEST
@@ -274,6 +437,7 @@ struct blk_disks {
     char *img[4], *srcdir;
     char arg[4][600];
     char nonce[32];
+    char vdc_device[32], vdc_node[32]; /* vdc as the monitor names it */
 };
 
 static void blk_prepare(struct blk_disks *d)
@@ -302,10 +466,30 @@ static void blk_prepare(struct blk_disks *d)
     snprintf(d->arg[3], sizeof(d->arg[3]), "path=%s,cache=none", d->img[3]);
 }
 
+/* How the monitor names the disk whose file is `path` (query-block). */
+static void blk_names(struct guest_vm *vm, const char *path, char *device, char *node, size_t cap)
+{
+    json_object *l = qmp_ok(vm, "query-block");
+
+    device[0] = node[0] = '\0';
+    for (size_t i = 0; i < json_object_array_length(l); i++) {
+        json_object *o = json_object_array_get_idx(l, i);
+
+        if (!strcmp(qc_str(o, "inserted.file"), path)) {
+            snprintf(device, cap, "%s", qc_str(o, "device"));
+            snprintf(node, cap, "%s", qc_str(o, "inserted.node-name"));
+        }
+    }
+    ck_assert_msg(device[0] && node[0], "%s: query-block has no disk %s: %s", vm->tag, path,
+                  json_object_to_json_string(l));
+    json_object_put(l);
+}
+
 /* The guest's blk check, from `at`; returns the offset after its verdict. */
-static size_t blk_converse(struct guest_vm *vm, const struct blk_disks *d, size_t at)
+static size_t blk_converse(struct guest_vm *vm, struct blk_disks *d, size_t at)
 {
     char line[1024], v[512], out[512], want[128];
+    json_object *ev;
 
     /* The read-only disk: the guest read our pattern and could not write. */
     expect_wait(vm, "KVMSTACK-BLK vdb write refused", at, STEP_MS);
@@ -316,16 +500,30 @@ static size_t blk_converse(struct guest_vm *vm, const struct blk_disks *d, size_
     ck_assert_str_eq(field(line, "sha256", v, sizeof(v)), want);
     expect_line(vm, "KVMSTACK-BLK vdb write refused", at, line, sizeof(line));
 
-    /* The shrinking disk. */
+    /* The shrinking disk. Until now no disk failed on the host (the
+     * read-only disk's refused write is the guest's error, not an I/O
+     * error). */
     at = expect_wait(vm, "KVMSTACK-ASK shrink vdc", at, STEP_MS);
+    ev = guest_vm_qmp_event(vm, "BLOCK_IO_ERROR", 0);
+    ck_assert_msg(!ev, "%s: BLOCK_IO_ERROR before the shrink: %s", vm->tag,
+                  json_object_to_json_string(ev));
+    blk_names(vm, d->img[2], d->vdc_device, d->vdc_node, sizeof(d->vdc_device));
     ck_assert_int_eq(truncate(d->img[2], 1 << 20), 0);
     guest_vm_type(vm, "go");
     expect_wait(vm, "KVMSTACK-BLK vdc still answers", at, STEP_MS);
     expect_line(vm, "KVMSTACK-BLK vdc read after shrink", at, line, sizeof(line));
     ck_assert_msg(strstr(line, "Input/output error"), "the read past the shrunk end: %s", line);
     expect_line(vm, "I/O error, dev vdc, sector", at, line, sizeof(line));
-    /* TODO(monitor, issue 5): expect the monitor's BLOCK_IO_ERROR event
-     * for this disk here, once kvmemu has a monitor to send it. */
+    /* The monitor said which disk failed, and how. */
+    ev = expect_event(vm, "BLOCK_IO_ERROR");
+    ck_assert_str_eq(qc_str(ev, "data.device"), d->vdc_device);
+    ck_assert_str_eq(qc_str(ev, "data.node-name"), d->vdc_node);
+    ck_assert_str_eq(qc_str(ev, "data.operation"), "read");
+    ck_assert_str_eq(qc_str(ev, "data.action"), "report");
+    ck_assert_str_eq(qc_str(ev, "data.reason"), strerror(EIO));
+    ck_assert(json_object_get_boolean(
+                  json_object_object_get(json_object_object_get(ev, "data"), "nospace")) == false);
+    json_object_put(ev);
     return expect_pass(vm, "blk", at);
 }
 
@@ -334,10 +532,18 @@ static size_t blk_converse(struct guest_vm *vm, const struct blk_disks *d, size_
 static void blk_verify(struct guest_vm *vm, struct blk_disks *d)
 {
     char line[1024], v[512], out[512], want[128];
+    json_object *ev;
 
     /* kvmemu said why the read failed, and carried on to the power-off. */
     ck_assert_msg(strstr(vm->errlog.buf ? vm->errlog.buf : "", "was it truncated?"),
                   "kvmemu did not report the truncated disk file: %s", vm->errlog.buf);
+    /* Any later BLOCK_IO_ERROR (the guest's retries) is about vdc too. */
+    while ((ev = guest_vm_qmp_event(vm, "BLOCK_IO_ERROR", 0))) {
+        ck_assert_msg(!strcmp(qc_str(ev, "data.device"), d->vdc_device),
+                      "%s: a BLOCK_IO_ERROR for another disk than vdc (%s): %s", vm->tag,
+                      d->vdc_device, json_object_to_json_string(ev));
+        json_object_put(ev);
+    }
     expect_line(vm, "KVMSTACK-BLK vda big=", 0, line, sizeof(line));
     ck_assert_int_eq(run(out, sizeof(out), "debugfs -R 'cat /f' '%s' 2>/dev/null", d->img[0]), 0);
     snprintf(want, sizeof(want), "kvmstack %s", d->nonce);
@@ -659,11 +865,11 @@ START_TEST(virtio_devices)
     /* One vCPU: the devices do not need two (the boot test proves SMP),
      * and on a saturated host a second vCPU has stalled this guest's
      * boot for minutes at a stop_machine() (the clocksource switch). */
-    guest_vm_start(&vm, "devices", &kit, append,
-                   (const char *const[]){ "--smp", "1", "--memory", MEMORY, "--disk", disks.arg[0],
-                                          "--disk", disks.arg[1], "--disk", disks.arg[2], "--disk",
-                                          disks.arg[3], "--net", "tap,ifname=ktap0", "--rng",
-                                          "--console-virtio", backend, NULL });
+    guest_vm_start_qmp(&vm, "devices", &kit, append,
+                       (const char *const[]){
+                           "--smp", "1", "--memory", MEMORY, "--disk", disks.arg[0], "--disk",
+                           disks.arg[1], "--disk", disks.arg[2], "--disk", disks.arg[3], "--net",
+                           "tap,ifname=ktap0", "--rng", "--console-virtio", backend, NULL });
     at = expect_wait(&vm, "KVMSTACK-INIT ", 0, BOOT_MS);
     at = blk_converse(&vm, &disks, at);
     at = net_converse(&vm, &net, at);
@@ -689,7 +895,7 @@ Suite *test_suite(void)
      * machine is idle; a busy machine makes them several times slower. */
     tcase_set_timeout(tc, 1800);
     tcase_add_unchecked_fixture(tc, netns_setup, netns_teardown);
-    tcase_add_test(tc, boot_reboot_poweroff);
+    tcase_add_test(tc, boot_reboot_monitor);
     tcase_add_test(tc, virtio_devices);
     suite_add_tcase(s, tc);
     return s;

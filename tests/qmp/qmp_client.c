@@ -62,6 +62,7 @@ json_object *qc_read(struct qc *c, int timeout_ms)
 
     for (;;) {
         char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+        int got;
 
         if (nl) {
             size_t line = (size_t)(nl - c->buf) + 1;
@@ -87,8 +88,11 @@ json_object *qc_read(struct qc *c, int timeout_ms)
             c->len -= line;
             return o;
         }
-        if (fill(c, (int)(deadline - now_ms())) <= 0) {
-            fail(c, "%s", now_ms() >= deadline ? "timed out" : "connection closed");
+        /* fill() says which: poll() may time out a little before the
+         * deadline, as its timeout is whole milliseconds. */
+        got = fill(c, (int)(deadline - now_ms()));
+        if (got <= 0) {
+            fail(c, "%s", got < 0 ? "connection closed" : "timed out");
             return NULL;
         }
     }
