@@ -606,10 +606,19 @@ static void powerdown(struct md_domain *d)
 
 static void job_shutdown(struct md_domain *d, struct md_job *job)
 {
-    (void)job;
     if (!require(d, d->state == MD_STATE_RUNNING || d->state == MD_STATE_IN_SHUTDOWN,
                  "shut it down"))
         return;
+    /* The guest powered itself off: there is no button left to press (its
+     * emulator may have closed the monitor already), only its end to wait
+     * for, which ends the job with a timeout (run.c). */
+    if (d->state == MD_STATE_IN_SHUTDOWN && d->guest_shutdown) {
+        if (job->timeout_ms > 0)
+            md_job_timer(d, job->timeout_ms, on_shutdown_timeout);
+        else
+            md_job_done(d, NULL, 0, NULL);
+        return;
+    }
     powerdown(d);
 }
 

@@ -288,6 +288,70 @@ START_TEST(on_poweroff_restart_and_reboot)
 }
 END_TEST
 
+/* The comm of a process ("" if it is gone). */
+static void proc_comm(pid_t pid, char *buf, size_t len)
+{
+    char path[64];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = fd >= 0 ? read(fd, buf, len - 1) : 0;
+    if (fd >= 0)
+        close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * shutdown of a guest that is already powering itself off (as when its
+ * console ended with it, and the admin asks for a shutdown anyway): its
+ * emulator has closed the monitor but has not ended yet. That is a short
+ * window with kvmemu; an emulator wrapper that lingers after kvmemu
+ * (`exec sleep`, the same pid) makes it seconds long. Nothing is left to
+ * press: the shutdown succeeds, and with a timeout waits for the end.
+ */
+START_TEST(shutdown_of_a_guest_powering_off)
+{
+    char wrap[300], devices[400], comm[64];
+    FILE *w;
+    pid_t pid;
+
+    /* The emulator's user (nobody) runs it from the root. */
+    ck_assert_int_eq(chmod(dmn.root, 0711), 0);
+    snprintf(wrap, sizeof(wrap), "%s/wrap", dmn.root);
+    ck_assert_int_eq(mkdir(wrap, 0755), 0);
+    snprintf(wrap, sizeof(wrap), "%s/wrap/kvmemu", dmn.root);
+    w = fopen(wrap, "w");
+    ck_assert_ptr_nonnull(w);
+    fprintf(w, "#!/bin/sh\n%s \"$@\"\nexec sleep 5\n", KVMEMU_PATH);
+    ck_assert_int_eq(fclose(w), 0);
+    ck_assert_int_eq(chmod(wrap, 0755), 0);
+    snprintf(devices, sizeof(devices), "    <emulator>%s</emulator>\n", wrap);
+    define_guest("late", NULL, devices, NULL);
+    json_object_put(call_ok(c, "domain.start", "{\"domain\": \"late\"}"));
+    state_is(c, "late", "running", "booted");
+    pid = emulator_pid(c, "late");
+    /* The button: the guest powers off, kvmemu ends, its wrapper lingers. */
+    json_object_put(call_ok(c, "domain.shutdown", "{\"domain\": \"late\"}"));
+    for (int i = 0; i < 1000; i++) {
+        proc_comm(pid, comm, sizeof(comm));
+        if (strcmp(comm, "kvmemu") != 0)
+            break;
+        usleep(10000);
+    }
+    ck_assert_str_eq(comm, "sleep");
+    state_is(c, "late", "in shutdown", NULL);
+    /* Nothing to press: done at once, or once it ended. */
+    json_object_put(call_ok(c, "domain.shutdown", "{\"domain\": \"late\"}"));
+    state_is(c, "late", "in shutdown", NULL);
+    json_object_put(call_ok(c, "domain.shutdown", "{\"domain\": \"late\", \"timeout\": 30}"));
+    state_is(c, "late", "shut off", "shutdown");
+    ck_assert(!pid_alive(pid));
+}
+END_TEST
+
 /* The console: the guest's output, and input that reaches it. */
 static int open_console(struct md_client *cc, const char *dom)
 {
@@ -717,6 +781,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, lifecycle_and_the_emulator_behind_it);
     tcase_add_test(tc, a_killed_emulator_is_reported_crashed);
     tcase_add_test(tc, on_poweroff_restart_and_reboot);
+    tcase_add_test(tc, shutdown_of_a_guest_powering_off);
     tcase_add_test(tc, console_and_on_crash_preserve);
     tcase_add_test(tc, a_restarted_daemon_reattaches);
     tcase_add_test(tc, a_daemon_killed_mid_write_loses_nothing);
