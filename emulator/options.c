@@ -59,6 +59,8 @@
     "  --on-panic poweroff|pause\n"                                                                \
     "                           what a guest panic (pvpanic, port 0x505) does\n"                   \
     "                           (default poweroff, as QEMU's)\n"                                   \
+    "  --rtc base=utc|localtime the RTC's time: the host's in UTC (default) or in\n"               \
+    "                           its local time zone (for guests that keep local time)\n"           \
     "\n"                                                                                           \
     "Control:\n"                                                                                   \
     "  --monitor unix:PATH|fd=N a QMP monitor on a unix socket created 0600, or on an\n"           \
@@ -106,6 +108,7 @@ enum {
     OPT_PAUSED,
     OPT_UUID,
     OPT_ON_PANIC,
+    OPT_RTC,
 };
 
 static const struct option long_opts[] = {
@@ -137,6 +140,7 @@ static const struct option long_opts[] = {
     { "paused", no_argument, NULL, OPT_PAUSED },
     { "uuid", required_argument, NULL, OPT_UUID },
     { "on-panic", required_argument, NULL, OPT_ON_PANIC },
+    { "rtc", required_argument, NULL, OPT_RTC },
     { NULL, 0, NULL, 0 },
 };
 
@@ -742,6 +746,14 @@ static int parse_one(int c, char *v, struct em_config *cfg, FILE *err)
             cfg->on_panic = EM_PANIC_PAUSE;
         else
             return bad(err, "on-panic", "'%s' is not poweroff or pause", v);
+        return 0;
+    case OPT_RTC:
+        if (!strcmp(v, "base=utc"))
+            cfg->rtc_localtime = false;
+        else if (!strcmp(v, "base=localtime"))
+            cfg->rtc_localtime = true;
+        else
+            return bad(err, "rtc", "'%s' is not base=utc or base=localtime", v);
         return 0;
     case OPT_MONITOR:
         return parse_monitor(v, cfg, err);

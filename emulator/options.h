@@ -123,6 +123,7 @@ struct em_config {
     unsigned nr_cpu_changes;
     enum em_on_reboot on_reboot;
     enum em_on_panic on_panic;
+    bool rtc_localtime; /* --rtc base=localtime: the RTC keeps local time */
     unsigned nr_monitors;
     struct em_monitor_spec monitors[EM_MAX_MONITORS];
     bool paused;   /* --paused: prelaunch until "cont" */

@@ -2,7 +2,9 @@
 /*
  * The CMOS RTC (an MC146818 as on a PC): 128 bytes of CMOS with the
  * memory size where firmware-era software looks for it, and a clock that
- * follows the host's (UTC), read at access time.
+ * follows the host's, read at access time: in UTC, or with --rtc
+ * base=localtime in the host's local time zone (its offset at start, as
+ * QEMU's -rtc base=localtime; Windows and some old systems expect it).
  *
  * The guest's time is the host clock plus an offset. Setting SET in
  * register B freezes the time registers so the guest can write them;
@@ -522,6 +524,15 @@ static void fill_cmos(struct em_rtc *r)
 
 /* ---- life cycle ---- */
 
+/* How far the host's local time zone is ahead of UTC now, in seconds. */
+static int64_t local_offset_sec(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    return localtime_r(&now, &tm) ? (int64_t)tm.tm_gmtoff : 0;
+}
+
 /* Battery-backed: the CMOS and the guest's clock survive a reset; the
  * interrupt enables and flags do not. Main loop. */
 static void rtc_reset(void *state)
@@ -573,6 +584,8 @@ int em_rtc_create(struct em_machine *m)
     r->m = m;
     pthread_mutex_init(&r->lock, NULL);
     fill_cmos(r);
+    if (em_machine_config(m)->rtc_localtime)
+        r->offset_sec = local_offset_sec();
     em_rtc_set_clock(r, NULL, NULL);
     uv_timer_init(em_machine_loop(m), &r->timer);
     uv_async_init(em_machine_loop(m), &r->wake, on_wake);

@@ -135,6 +135,10 @@ static void machine_args(struct argv_buf *a, const struct md_domain_def *def)
     push(a, "%s", def->on_reboot == MD_ACTION_DESTROY ? "exit" : "reset");
     push(a, "--on-panic");
     push(a, "%s", def->on_crash == MD_ACTION_PRESERVE ? "pause" : "poweroff");
+    if (def->clock.localtime) {
+        push(a, "--rtc");
+        push(a, "base=localtime");
+    }
 }
 
 static int launcher_args(struct argv_buf *a, const struct md_argv_params *p, struct md_err *err)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * <clock>: the machine's CMOS RTC keeps the host's time in UTC, its i8254
+ * <clock>: the machine's CMOS RTC keeps the host's time in UTC, or with
+ * offset='localtime' in the host's local time zone (kvmemu --rtc
+ * base=localtime, for guests such as Windows that expect it); its i8254
  * PIT is KVM's (which re-injects missed ticks: tickpolicy 'delay'), the
  * RTC catches up on missed interrupts, and there is no HPET. Timers may
  * be listed only as what the machine really does.
@@ -92,18 +94,18 @@ static const struct md_child clock_children[] = {
 
 int md_clock_parse(struct md_pctx *c, xmlNode *n, void *obj)
 {
+    struct md_domain_def *def = obj;
     const char *offset = md_attr(n, "offset");
     int ret;
 
     if (!offset)
         return md_fail(c, n, "the attribute 'offset' is required: offset='utc'");
     if (!strcmp(offset, "localtime"))
+        def->clock.localtime = true;
+    else if (strcmp(offset, "utc"))
         return md_fail_attr(c, n, "offset",
-                            "the guest's RTC keeps the host's time in UTC and kvmemu cannot set "
-                            "it to local time; use offset='utc' (and UTC in the guest)");
-    if (strcmp(offset, "utc"))
-        return md_fail_attr(c, n, "offset",
-                            "the guest's RTC keeps the host's time in UTC; use offset='utc'");
+                            "the guest's RTC keeps the host's time in UTC or in its local time "
+                            "zone; use offset='utc' or offset='localtime'");
     ret = md_attrs_only(c, n, MD_ATTRS("offset"));
     return ret ? ret : md_children(c, n, clock_children, obj);
 }
@@ -116,7 +118,7 @@ void md_clock_format(struct md_buf *b, const struct md_domain_def *def)
     for (size_t i = 0; i < 3; i++)
         any |= timers[i]->listed;
     md_buf_open(b, "clock");
-    md_buf_attr(b, "offset", "utc");
+    md_buf_attr(b, "offset", def->clock.localtime ? "localtime" : "utc");
     if (!any) {
         md_buf_empty_end(b);
         return;

@@ -167,8 +167,9 @@ struct md_domain_def {
     struct md_cpu cpu;
 
     struct {
+        bool localtime; /* offset='localtime': the RTC keeps the host's local time */
         struct md_timer rtc, pit, hpet;
-    } clock; /* offset='utc': the machine's RTC keeps UTC */
+    } clock; /* offset='utc' (the default): the RTC keeps UTC */
 
     enum md_action on_poweroff, on_reboot, on_crash;
 

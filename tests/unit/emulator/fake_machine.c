@@ -138,6 +138,11 @@ unsigned fake_timeline_count(struct em_machine *m, const char *needle)
 
 /* ---- machine.h, as devices see it ---- */
 
+struct em_config *fake_machine_config(struct em_machine *m)
+{
+    return &m->cfg;
+}
+
 const struct em_config *em_machine_config(const struct em_machine *m)
 {
     return &m->cfg;

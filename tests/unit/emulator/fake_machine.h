@@ -24,6 +24,9 @@ void fake_machine_finish(struct em_machine *m);
 void fake_machine_free(struct em_machine *m);
 /* Runs every reset hook, as a machine reset does. */
 void fake_machine_reset(struct em_machine *m);
+/* The configuration devices read (em_machine_config()), for a test to set
+ * options before it creates a device. */
+struct em_config *fake_machine_config(struct em_machine *m);
 
 struct kc_bus *fake_pio(struct em_machine *m);
 struct kc_bus *fake_mmio(struct em_machine *m);

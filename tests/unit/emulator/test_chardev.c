@@ -604,12 +604,12 @@ static void put_bytewise(struct em_chardev *c, size_t from, size_t n)
 }
 
 /* Reads from fd, running the loop, until `want` bytes came or nothing more
- * comes for 300 ms; returns how many, checking each against the pattern. */
+ * comes for 2 s; returns how many, checking each against the pattern. */
 static size_t drain_pattern(int fd, size_t want, size_t *first_bad)
 {
     static uint8_t buf[65536];
     size_t got = 0;
-    double idle_until = now_ms() + 300;
+    double idle_until = now_ms() + 2000;
 
     *first_bad = SIZE_MAX;
     while (got < want && now_ms() < idle_until) {
@@ -624,7 +624,7 @@ static size_t drain_pattern(int fd, size_t want, size_t *first_bad)
             if (buf[i] != pattern_at(got + (size_t)i))
                 *first_bad = got + (size_t)i;
         got += (size_t)r;
-        idle_until = now_ms() + 300;
+        idle_until = now_ms() + 2000;
     }
     return got;
 }

@@ -103,6 +103,7 @@ START_TEST(defaults)
     ck_assert_int_eq(p->cfg.on_panic, EM_PANIC_POWEROFF);
     ck_assert_uint_eq(p->cfg.nr_monitors, 0);
     ck_assert(!p->cfg.paused);
+    ck_assert(!p->cfg.rtc_localtime);
     ck_assert_str_eq(p->cfg.uuid, "");
     parsed_free(p);
 }
@@ -148,8 +149,9 @@ START_TEST(control_options)
 
     p = parse("--monitor", "unix:/tmp/a.sock", "--monitor", "fd=0", "--paused", "--uuid",
               "6F9619FF-8B86-D011-B42D-00C04FC964FF", "--on-panic", "pause", "--serial", "fd=1",
-              "--flat", image(), NULL);
+              "--rtc", "base=localtime", "--flat", image(), NULL);
     ck_assert_msg(p->ret == 0, "%s", p->err);
+    ck_assert(p->cfg.rtc_localtime);
     ck_assert_uint_eq(p->cfg.nr_monitors, 2);
     ck_assert_str_eq(p->cfg.monitors[0].path, "/tmp/a.sock");
     ck_assert_ptr_null(p->cfg.monitors[1].path);
@@ -246,6 +248,8 @@ static const struct {
     { "--uuid", "6f9619ff08b86-d011-b42d-00c04fc964ff", "is not a UUID" },
     { "--uuid", "6f9619ff-8b86-d011-b42d-00c04fc964fg", "is not a UUID" },
     { "--on-panic", "reboot", "'reboot' is not poweroff or pause" },
+    { "--rtc", "localtime", "'localtime' is not base=utc or base=localtime" },
+    { "--rtc", "base=gmt", "'base=gmt' is not base=utc or base=localtime" },
     { "--disk", "fd=0,addr=0", "addr=0 is not a PCI slot" },
     { "--disk", "fd=0,addr=32", "addr=32 is not a PCI slot" },
     { "--net", "tap,ifname=t0,addr=x", "addr=x is not a PCI slot" },

@@ -425,6 +425,33 @@ START_TEST(memory_size_bytes_small_and_large)
 }
 END_TEST
 
+/* --rtc base=localtime: the registers show the host's local time, here a
+ * zone 5 h 30 min ahead of UTC with no daylight saving; the default, UTC,
+ * is what every other test reads. */
+START_TEST(localtime_base)
+{
+    struct em_machine *local = fake_machine_create(32 * MIB, 1, NULL);
+    struct em_machine *keep = m;
+    struct em_rtc *r;
+    int64_t now = T0 * NS;
+
+    setenv("TZ", "IST-5:30", 1);
+    tzset();
+    fake_machine_config(local)->rtc_localtime = true;
+    ck_assert_int_eq(em_rtc_create(local), 0);
+    r = em_machine_device(local, "rtc");
+    em_rtc_set_clock(r, test_clock, &now);
+    m = local;
+    /* 13:45:56 UTC is 19:15:56 there, the same day. */
+    check_time(read_time(), (const uint8_t[8]){ 0x56, 0x15, 0x19, 0x05, 0x29, 0x02, 0x24, 0x20 });
+    m = keep;
+    check_time(read_time(), (const uint8_t[8]){ 0x56, 0x45, 0x13, 0x05, 0x29, 0x02, 0x24, 0x20 });
+    fake_machine_free(local);
+    unsetenv("TZ");
+    tzset();
+}
+END_TEST
+
 START_TEST(reset_clears_enables_and_flags)
 {
     wr(EM_RTC_REG_B, EM_RTC_B_24H | EM_RTC_B_UIE | EM_RTC_B_PIE | EM_RTC_B_AIE | EM_RTC_B_DM);
@@ -553,6 +580,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, memory_size_bytes_256m);
     tcase_add_test(tc, memory_size_bytes_small_and_large);
     tcase_add_test(tc, reset_clears_enables_and_flags);
+    tcase_add_test(tc, localtime_base);
     tcase_add_test(tc, garbage_time_registers_do_not_crash);
     tcase_add_test(tc, timer_delivers_update_interrupt);
     tcase_add_test(tc, port_taken_is_an_error);

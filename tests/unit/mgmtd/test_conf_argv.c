@@ -355,6 +355,7 @@ START_TEST(kvmemu_accepts_it)
              "    <feature policy='disable' name='avx'/>\n"
              "    <feature policy='require' name='sse4.1'/>\n"
              "  </cpu>\n"
+             "  <clock offset='localtime'/>\n"
              "  <on_reboot>destroy</on_reboot>\n"
              "  <on_crash>preserve</on_crash>\n"
              "  <devices>\n"
@@ -412,6 +413,7 @@ START_TEST(kvmemu_accepts_it)
     ck_assert(!cfg.cpu_changes[0].enable);
     ck_assert_str_eq(cfg.cpu_changes[1].feature->name, "avx");
     ck_assert_int_eq(cfg.on_reboot, EM_REBOOT_EXIT);
+    ck_assert(cfg.rtc_localtime);
     ck_assert_int_eq(cfg.kvm_fd, fds[3]);
     ck_assert_str_eq(cfg.pidfile, "/run/kvm-stack/accept.me.pid");
     ck_assert_int_eq(cfg.serial.kind, EM_CHARDEV_FILE);
