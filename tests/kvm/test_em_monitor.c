@@ -69,7 +69,11 @@ static void expect_return(const char *req)
 {
     json_object *r = qc_cmd(&c, req, T);
 
-    ck_assert_msg(r, "no reply to %s: %s (kvmemu: %s)", req, c.error, e.err.buf);
+    if (!r) {
+        emu_pump(&e, 200); /* has it ended, and how? */
+        ck_assert_msg(r, "no reply to %s: %s (kvmemu, status %d: %s)", req, c.error, e.status,
+                      e.err.buf);
+    }
     ck_assert_msg(json_object_object_get_ex(r, "return", NULL), "%s: %s", req,
                   json_object_to_json_string(r));
     json_object_put(r);
