@@ -629,17 +629,26 @@ static size_t drain_pattern(int fd, size_t want, size_t *first_bad)
     return got;
 }
 
-START_TEST(unix_slow_reader_loses_nothing_of_a_burst)
+/* A unix-socket chardev, attached, with a client connected: its socket. */
+static struct em_chardev *open_with_client(int *client)
 {
     const char *p = path_in_dir("serial.sock");
     struct em_chardev *c = open_spec(EM_CHARDEV_UNIX, p);
-    size_t burst = 40000, got, bad;
-    int cl;
 
     ck_assert_ptr_nonnull(c);
     em_chardev_attach(c, &fe_ops, &fe);
-    cl = connect_to(p);
+    *client = connect_to(p);
     RUN_UNTIL(em_chardev_connected(c));
+    return c;
+}
+
+START_TEST(unix_slow_reader_loses_nothing_of_a_burst)
+{
+    struct em_chardev *c;
+    size_t burst = 40000, got, bad;
+    int cl;
+
+    c = open_with_client(&cl);
     /* The client reads nothing while 40,000 one-byte writes come: a
      * socket takes a few hundred of those before it is full. */
     put_bytewise(c, 0, burst);
@@ -659,15 +668,11 @@ END_TEST
 
 START_TEST(unix_reader_far_behind_gets_an_unbroken_start)
 {
-    const char *p = path_in_dir("serial.sock");
-    struct em_chardev *c = open_spec(EM_CHARDEV_UNIX, p);
+    struct em_chardev *c;
     size_t total = 400000, got, bad;
     int cl;
 
-    ck_assert_ptr_nonnull(c);
-    em_chardev_attach(c, &fe_ops, &fe);
-    cl = connect_to(p);
-    RUN_UNTIL(em_chardev_connected(c));
+    c = open_with_client(&cl);
     put_bytewise(c, 0, total);
     /* More than the socket and the 64 KiB kept can hold: the rest is
      * dropped, and the writer was never held up. */
@@ -688,16 +693,12 @@ END_TEST
 
 START_TEST(unix_next_client_does_not_get_the_last_ones_backlog)
 {
-    const char *p = path_in_dir("serial.sock");
-    struct em_chardev *c = open_spec(EM_CHARDEV_UNIX, p);
+    struct em_chardev *c;
     uint64_t kept;
     char buf[64];
     int cl;
 
-    ck_assert_ptr_nonnull(c);
-    em_chardev_attach(c, &fe_ops, &fe);
-    cl = connect_to(p);
-    RUN_UNTIL(em_chardev_connected(c));
+    c = open_with_client(&cl);
     put_bytewise(c, 0, 20000);
     kept = em_chardev_buffered(c);
     ck_assert_uint_gt(kept, 0);
@@ -705,7 +706,7 @@ START_TEST(unix_next_client_does_not_get_the_last_ones_backlog)
     RUN_UNTIL(!em_chardev_connected(c));
     ck_assert_uint_eq(em_chardev_buffered(c), 0);
     ck_assert_uint_eq(em_chardev_dropped(c), kept);
-    cl = connect_to(p);
+    cl = connect_to(path_in_dir("serial.sock"));
     RUN_UNTIL(em_chardev_connected(c));
     put(c, "fresh");
     expect_read(cl, "fresh");
@@ -717,16 +718,12 @@ END_TEST
 
 START_TEST(unix_close_gives_the_reader_the_last_words)
 {
-    const char *p = path_in_dir("serial.sock");
-    struct em_chardev *c = open_spec(EM_CHARDEV_UNIX, p);
+    struct em_chardev *c;
     size_t got = 0, bad = SIZE_MAX, n = 30000;
     static uint8_t buf[65536];
     int cl;
 
-    ck_assert_ptr_nonnull(c);
-    em_chardev_attach(c, &fe_ops, &fe);
-    cl = connect_to(p);
-    RUN_UNTIL(em_chardev_connected(c));
+    c = open_with_client(&cl);
     put_bytewise(c, 0, n);
     ck_assert_uint_gt(em_chardev_buffered(c), 0);
     /* A reader in another process drains while kvmemu closes. */
